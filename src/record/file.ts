@@ -1,6 +1,7 @@
 /** Record files on disk: open with compression detected from the bytes, read, and write. */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { CorruptRecordError, InputError, TruncatedRecordError } from '../errors.js';
 import { detectCompression, type Compression } from './compression.js';
@@ -12,8 +13,11 @@ import { RecordWriter } from './writer.js';
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Opens a record file: detects its compression from the first bytes and returns the uncompressed
- * chunks. Decompression failures become TruncatedRecordError / CorruptRecordError naming the file.
+ * Opens a record file: detects its compression from its first bytes and returns the uncompressed
+ * chunks (opened lazily, on first iteration). Bytes that are neither a frame header nor GZIP/ZLIB are
+ * read as plain, so the reader reports a corrupt length CRC at offset 0. A cut compressed stream
+ * throws TruncatedRecordError, any other decompression failure CorruptRecordError (region
+ * 'compression'), naming the file; {@link readRecords} re-bases both on the record being read.
  *
  * @example
  * const { compression, chunks } = await openRecordStream('train.tfrecord.gz'); // compression: 'gzip'
@@ -35,15 +39,27 @@ export async function openRecordStream(path: string): Promise<{ compression: Com
   const detected = detectCompression(head);
   // Unknown bytes are read as plain so the reader reports a corrupt length CRC at offset 0.
   const compression: Compression = detected === 'unknown' ? 'none' : detected;
-  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  if (compression === 'none') return { compression, chunks: file };
-  const inflate = compression === 'gzip' ? createGunzip() : createInflate();
-  return { compression, chunks: decompress(file, inflate, path) };
+  return { compression, chunks: readChunks(path, compression) };
 }
 
-async function* decompress(file: NodeJS.ReadableStream, inflate: NodeJS.ReadWriteStream, path: string): AsyncGenerator<Uint8Array> {
-  file.pipe(inflate);
-  file.on('error', (error) => inflate.emit('error', error));
+// Lazy: nothing is opened until the chunks are iterated, so asking only for `compression` leaks no
+// file descriptor, and stopping early (or any error) closes the file.
+async function* readChunks(path: string, compression: Compression): AsyncGenerator<Uint8Array> {
+  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  if (compression === 'none') {
+    yield* file as AsyncIterable<Buffer>;
+    return;
+  }
+  // Node's gunzip reads every member of a multi-member file (Hadoop's GzipCodec writes those).
+  yield* decompress(file, compression === 'gzip' ? createGunzip() : createInflate(), path);
+}
+
+async function* decompress(file: Readable, inflate: Transform, path: string): AsyncGenerator<Uint8Array> {
+  // pipeline, not pipe: a read error reaches the consumer, and a consumer that stops early (or an
+  // error) destroys both streams, so the file descriptor is closed either way.
+  pipeline(file, inflate, () => {
+    // Errors surface from iterating `inflate` below.
+  });
   let produced = 0;
   try {
     for await (const chunk of inflate as AsyncIterable<Buffer>) {
@@ -52,10 +68,19 @@ async function* decompress(file: NodeJS.ReadableStream, inflate: NodeJS.ReadWrit
     }
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string' || !err.code.startsWith('Z_')) throw error; // an I/O error, not the data
+    // The reader re-bases these on the record being read; `produced` is only the fallback offset.
+    let mapped: TruncatedRecordError | CorruptRecordError;
     if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
-      throw new TruncatedRecordError(produced, 'compressed stream ends early (unexpected end of file)', { path });
+      mapped = new TruncatedRecordError(produced, `compressed stream ends early (${err.message})`, { path });
+    } else {
+      mapped = new CorruptRecordError(produced, 'compression', `cannot decompress: ${err.message}`, { path });
     }
-    throw new CorruptRecordError(produced, 'compression', `cannot decompress: ${err.message}`, { path });
+    mapped.cause = error;
+    throw mapped;
+  } finally {
+    file.destroy();
+    inflate.destroy();
   }
 }
 

@@ -1,0 +1,152 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import CRC32 from 'crc-32';
+import { frameRecordToBuffer, RecordWriter } from '../../src/record/index.js';
+import { InvalidOptionError, WriterClosedError } from '../../src/errors.js';
+import { readAll, tempDir, writeToBuffer } from './helpers.js';
+
+const payloads = [Buffer.from('first record'), Buffer.alloc(0), Buffer.alloc(1000, 'x'), Buffer.from('last')];
+const framed = Buffer.concat(payloads.map((p) => frameRecordToBuffer(p)));
+
+test('writer output equals hand-built frames; records and bytes count them', async () => {
+  const chunks: Buffer[] = [];
+  const w = new RecordWriter(new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } }));
+  for (const p of payloads) await w.write(p);
+  assert.equal(w.records, 4);
+  assert.equal(w.bytes, framed.length);
+  await w.close();
+  assert.ok(Buffer.concat(chunks).equals(framed));
+});
+
+test('header, payload and footer reach the stream as separate chunks of one writev: the payload is not copied', async () => {
+  const batches: Buffer[][] = [];
+  const out = new Writable({
+    writev(chunks, cb) { batches.push(chunks.map((c) => c.chunk as Buffer)); cb(); },
+    write(chunk: Buffer, _e, cb) { batches.push([chunk]); cb(); },
+  });
+  const payload = Buffer.alloc(100, 7);
+  const w = new RecordWriter(out);
+  await w.write(payload);
+  await w.close();
+  const all = batches.flat();
+  assert.equal(batches.length, 1, 'one writev');
+  assert.equal(all.length, 3);
+  assert.equal(all[1], payload, 'the very same Buffer');
+});
+
+test('write after close rejects with WriterClosedError; close twice is fine', async () => {
+  const w = new RecordWriter(new PassThrough().resume());
+  await w.write(Buffer.from('a'));
+  await w.close();
+  await w.close();
+  await assert.rejects(w.write(Buffer.from('late')), WriterClosedError);
+  await assert.rejects(w.write(Buffer.from('late')), (e: unknown) => e instanceof WriterClosedError && e.code === 'ERR_WRITER_CLOSED');
+  assert.equal(w.records, 1);
+});
+
+test('backpressure: a slow Writable with a tiny highWaterMark gets everything in order, never over-buffered', async () => {
+  const received: Buffer[] = [];
+  const highWaterMark = 64;
+  const out = new Writable({ highWaterMark, write(c: Buffer, _e, cb) { received.push(Buffer.from(c)); setImmediate(cb); } });
+  const w = new RecordWriter(out);
+  const expected: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const text = `record ${i} `.repeat(i % 7);
+    expected.push(text);
+    await w.write(Buffer.from(text));
+    // Either the write fitted under the mark, or the writer waited for 'drain'.
+    assert.ok(out.writableLength < highWaterMark, `after record ${i}: ${out.writableLength} bytes buffered`);
+  }
+  await w.close();
+  assert.deepEqual((await readAll(Buffer.concat(received))).map((r) => r.data.toString()), expected);
+});
+
+test('gzip/zlib: one stream over the whole framing, byte-identical however fast the consumer is', async () => {
+  const records = Array.from({ length: 3000 }, (_, i) => Buffer.alloc(i % 300, i & 0xff));
+  const plain = Buffer.concat(records.map((r) => frameRecordToBuffer(r)));
+  for (const compression of ['gzip', 'zlib'] as const) {
+    const fast = await writeToBuffer(records, compression);
+    const slowChunks: Buffer[] = [];
+    const slow = new Writable({ highWaterMark: 1, write(c: Buffer, _e, cb) { slowChunks.push(c); setImmediate(cb); } });
+    const w = new RecordWriter(slow, { compression });
+    for (const r of records) await w.write(r);
+    assert.equal(w.bytes, plain.length, 'bytes counts the uncompressed framing');
+    await w.close();
+    assert.ok(Buffer.concat(slowChunks).equals(fast), `${compression}: deterministic`);
+    if (compression === 'gzip') {
+      assert.ok(gunzipSync(fast).equals(plain));
+      // One member: the trailer's CRC-32 and size cover the whole framing (a member per write would not).
+      assert.equal(fast.readUInt32LE(fast.length - 8), CRC32.buf(plain) >>> 0);
+      assert.equal(fast.readUInt32LE(fast.length - 4), plain.length % 2 ** 32);
+    } else {
+      assert.ok(inflateSync(fast).equals(plain));
+      assert.equal(fast.readUInt32BE(fast.length - 4), adler32(plain));
+    }
+  }
+});
+
+test('a stream error (ENOSPC) rejects write or close, plain and compressed; never an unhandled error', async () => {
+  for (const compression of ['none', 'gzip', 'zlib'] as const) {
+    const failing = new Writable({ write(_c, _e, cb) { cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })); } });
+    const w = new RecordWriter(failing, { compression });
+    await assert.rejects(async () => {
+      for (let i = 0; i < 100; i++) await w.write(Buffer.alloc(100000, i));
+      await w.close();
+    }, /ENOSPC/, compression);
+    await assert.rejects(w.close(), /ENOSPC/);
+  }
+});
+
+test('a stream destroyed under the writer rejects instead of waiting for a drain that never comes', async () => {
+  for (const compression of ['none', 'gzip'] as const) {
+    const out = new Writable({ highWaterMark: 16, write(_c, _e, _cb) { /* never completes */ } });
+    const w = new RecordWriter(out, { compression });
+    const pending = (async () => { for (let i = 0; i < 1000; i++) await w.write(Buffer.alloc(1000, i)); })();
+    setImmediate(() => out.destroy());
+    await assert.rejects(pending, /premature close|destroyed/i, compression);
+  }
+});
+
+test('close waits for the file to be complete and its descriptor closed', async () => {
+  const path = join(await tempDir(), 'a.tfrecord');
+  const out = createWriteStream(path);
+  const w = new RecordWriter(out);
+  for (const p of payloads) await w.write(p);
+  await w.close();
+  assert.equal(out.closed, true);
+  assert.ok((await readFile(path)).equals(framed));
+});
+
+test('end: false flushes everything but leaves the stream open (stdout)', async () => {
+  const chunks: Buffer[] = [];
+  const out = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); setImmediate(cb); } });
+  const w = new RecordWriter(out, { compression: 'gzip', end: false });
+  for (const p of payloads) await w.write(p);
+  await w.close();
+  assert.equal(out.writableEnded, false);
+  assert.ok(gunzipSync(Buffer.concat(chunks)).equals(framed));
+});
+
+test('bad arguments are InvalidOptionError', async () => {
+  const out = new PassThrough();
+  assert.throws(() => new RecordWriter(out, { compression: 'brotli' as 'gzip' }), /Expected one of none, gzip, zlib for compression but received "brotli"/);
+  assert.throws(() => new RecordWriter({} as Writable), InvalidOptionError);
+  const w = new RecordWriter(out.resume());
+  await assert.rejects(w.write('text' as unknown as Uint8Array), InvalidOptionError);
+  await w.close();
+});
+
+function adler32(data: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of data) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
