@@ -10,10 +10,10 @@ import { encodeBlobProto } from '../datum/index.js';
 import {
   Img2TfrecordError, ImageError, InterruptedError, InvalidOptionError, StrictModeError, UsageError,
 } from '../errors.js';
-import { buildDatumPayload, describeLabelProblem, fitsDatumLabel } from './datum-record.js';
+import { buildDatumPayload, describeLabelProblem, fitsDatumLabel, loadDatumImage } from './datum-record.js';
 import { LmdbSink } from './lmdb-sink.js';
 import { MeanAccumulator } from './mean.js';
-import { configureImageConcurrency, loadImage, needsDecode, type EncodedImage, type RawImage } from '../image/index.js';
+import { configureImageConcurrency, loadImage, needsDecode, resolveImageSettings, type EncodedImage, type RawImage } from '../image/index.js';
 import { buildImageFeatures, sha256HexAsync } from './features.js';
 import { writeIndex } from './index-file.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
@@ -106,7 +106,12 @@ export const LABELS_FILE = 'labels.txt';
 export const LABEL_MAP_FILE = 'label_map.pbtxt';
 
 type FileResult =
-  | { readonly ok: true; readonly payload: Uint8Array | readonly Uint8Array[]; readonly image: EncodedImage | RawImage; readonly keys: readonly [string, Feature['kind']][]; readonly bytesRead: number }
+  | {
+    readonly ok: true; readonly payload: Uint8Array | readonly Uint8Array[]; readonly image: EncodedImage | RawImage;
+    readonly keys: readonly [string, Feature['kind']][]; readonly bytesRead: number;
+    /** CHW BGR pixels of an encoded datum for --mean, decoded as Caffe's compute_image_mean does. */
+    readonly meanPixels: RawImage | null;
+  }
   | { readonly ok: false; readonly skipped: SkippedFile; readonly bytesRead: number; readonly error: Img2TfrecordError };
 
 /** How a record's label is written. */
@@ -284,6 +289,14 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     return fragment;
   };
 
+  // The mean of encoded datums: compute_image_mean decodes each one natively (grey stays one
+  // channel, colour becomes BGR), so grey and colour images get their own raw settings.
+  const meanOfEncoded = settings.mean !== null && settings.image.encode !== 'raw';
+  const meanDecode = meanOfEncoded
+    ? ([1, 3] as const).map((channels) => resolveImageSettings({ encode: 'raw', layout: 'chw', channelOrder: 'bgr', dtype: 'uint8', channels, maxPixels: settings.image.maxPixels }))
+    : null;
+  const inMean = (plan: SplitPlan<InputItem>): boolean => !plans.some((p) => p.name === 'train') || plan.name === 'train';
+
   const skip = (input: InputItem, error: ImageError, read: number): FileResult => ({
     ok: false, skipped: { path: input.relPath, problem: error.problem, reason: error.message }, bytesRead: read, error,
   });
@@ -298,7 +311,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       return skip(input, new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: input.relPath }, { cause }), 0);
     }
     try {
-      const image = await loadImage(bytes, settings.image, { path: input.relPath });
+      const image = await (caffe ? loadDatumImage : loadImage)(bytes, settings.image, { path: input.relPath });
       const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await sha256HexAsync(image.bytes)) };
       const label = labels.features(input);
       if (typeof label !== 'string') {
@@ -313,12 +326,15 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       }
       if (caffe) {
         const payload = buildDatumPayload(image, typeof label === 'string' ? null : label.label, settings);
-        return { ok: true, payload, image, keys: [], bytesRead: bytes.length };
+        const meanPixels = meanDecode !== null && image.kind === 'encoded' && inMean(work.plan)
+          ? await loadImage(image.bytes, meanDecode[image.channels <= 2 ? 0 : 1] as typeof settings.image, { path: input.relPath }) as RawImage
+          : null;
+        return { ok: true, payload, image, keys: [], bytesRead: bytes.length, meanPixels };
       }
       const features: Features = applySchema(settings.schema, canonical, extra);
       const keys = Object.entries(features).map(([k, f]) => [k, f.kind] as [string, Feature['kind']]);
       // Parts: the image bytes go from the file read to the shard without a copy.
-      return { ok: true, payload: encodeExampleParts(features), image, keys, bytesRead: bytes.length };
+      return { ok: true, payload: encodeExampleParts(features), image, keys, bytesRead: bytes.length, meanPixels: null };
     } catch (error) {
       if (error instanceof ImageError) return skip(input, error, bytes.length);
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -355,9 +371,8 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         const { image } = result;
         if (image.kind === 'encoded' && image.transcoded !== null) fragment.transcoded[image.transcoded] = (fragment.transcoded[image.transcoded] ?? 0) + 1;
         for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
-        if (mean !== null && image.kind === 'raw' && (!plans.some((p) => p.name === 'train') || work.plan.name === 'train')) {
-          mean.add(image.bytes, image.channels, image.height, image.width, relPath);
-        }
+        const pixels = image.kind === 'raw' ? image : result.meanPixels;
+        if (mean !== null && pixels !== null && inMean(work.plan)) mean.add(pixels.bytes, pixels.channels, pixels.height, pixels.width, relPath);
         for (const [key, kind] of result.keys) fragment.keys[key] = kind;
         const label = labels.features(work.input);
         if (typeof label !== 'string') for (const name of label.classes) fragment.classes[name] = (fragment.classes[name] ?? 0) + 1;

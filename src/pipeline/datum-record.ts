@@ -2,7 +2,28 @@
 import { encodeDatum, type Datum } from '../datum/index.js';
 import type { Feature } from '../example/index.js';
 import { InvalidOptionError } from '../errors.js';
-import type { EncodedImage, RawImage } from '../image/index.js';
+import { loadImage, needsDecode, sniffFormat, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
+
+/**
+ * Loads an image for a Datum. With `--encode jpeg|png`, a file already in that format that needs no
+ * transform is stored as it is, as Caffe's convert_imageset does (it re-encodes only when the
+ * extension differs or a resize is asked for); everything else goes through the image pipeline.
+ *
+ * @example
+ * const image = await loadDatumImage(bytes, settings.image, { path: 'cat/1.jpg' });
+ */
+export async function loadDatumImage(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<EncodedImage | RawImage> {
+  const wanted = settings.encode;
+  if ((wanted === 'jpeg' || wanted === 'png') && sniffFormat(bytes) === wanted) {
+    const keep: ImageSettings = { ...settings, encode: 'keep' };
+    if (!needsDecode(keep)) {
+      const image = await loadImage(bytes, keep, context);
+      // A CMYK JPEG or an animated PNG is still re-encoded, like any other file needing a change.
+      if (image.kind === 'encoded' && image.format === wanted && image.transcoded === null) return image;
+    }
+  }
+  return loadImage(bytes, settings, context);
+}
 
 /**
  * A Datum for one image: raw uint8 CHW BGR pixels with channels, height and width, or encoded
@@ -26,8 +47,7 @@ export function buildDatumPayload(
   }
   if (image.kind === 'encoded') datum.encoded = true;
   if (label !== null) {
-    const single = label.kind === 'int64' && label.values.length === 1;
-    if (single && options.labelTo === 'label') datum.label = Number(label.values[0]);
+    if (fitsDatumLabel(label) && options.labelTo === 'label') datum.label = Number(label.values[0]);
     else if (options.labelTo === 'float_data' && label.kind !== 'bytes') datum.floatData = label.values.map(Number);
     else throw new InvalidOptionError(describeLabelProblem(label));
   }
@@ -42,5 +62,8 @@ export function describeLabelProblem(label: Feature): string {
 
 /** Whether a label fits Caffe's single int32 `label` field. */
 export function fitsDatumLabel(label: Feature | null): boolean {
-  return label === null || (label.kind === 'int64' && label.values.length === 1);
+  if (label === null) return true;
+  if (label.kind !== 'int64' || label.values.length !== 1) return false;
+  const value = Number(label.values[0]);
+  return value >= -(2 ** 31) && value <= 2 ** 31 - 1;
 }

@@ -206,7 +206,6 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
       ...imageOptions, encode, ...(channels === undefined ? {} : { channels }),
       ...(encode === 'raw' ? { layout: 'chw', channelOrder: 'bgr', dtype: 'uint8' } : {}),
     };
-    if (options.mean !== undefined && encode !== 'raw') throw new InvalidOptionError('--mean needs raw datums (the default for caffe-lmdb), not --encode ' + encode);
     if (output === '-') throw new InvalidOptionError('target caffe-lmdb writes a database folder; -o - is not possible');
   } else if (options.mean !== undefined || options.datumDims !== undefined || options.labelTo !== undefined || options.commitEvery !== undefined) {
     throw new InvalidOptionError('--mean, --datum-dims, --label-to and --commit-every apply to --target caffe-lmdb only');

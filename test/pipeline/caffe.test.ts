@@ -1,16 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import lmdb from 'node-lmdb';
 import sharp from 'sharp';
-import { convert, LmdbSink, MeanAccumulator, verifyFiles, extractImages } from '../../src/pipeline/index.js';
+import { convert, expandRecordFiles, LmdbSink, MeanAccumulator, verifyFiles, extractImages } from '../../src/pipeline/index.js';
 import { decodeBlobProto, decodeDatum, encodeDatum } from '../../src/datum/index.js';
+import { formatHumanSummary } from '../../src/cli/report.js';
 import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 
-const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SAMPLE = join(ROOT, 'fixtures/sample');
+const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'caffe-'));
@@ -46,13 +50,21 @@ async function bmpAsPng(path: string): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
-/** Independent decode: sharp's HWC RGB pixels, reshaped by hand to CHW BGR. */
-async function chwBgr(path: string, size: number): Promise<Buffer> {
-  const { data, info } = await sharp(path.endsWith('.bmp') ? await bmpAsPng(path) : path).keepIccProfile().flatten({ background: '#000000' }).toColourspace('srgb').resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+/** Independent decode: sharp's HWC RGB pixels. */
+async function hwcRgb(path: string, size: number): Promise<Buffer> {
+  return sharp(path.endsWith('.bmp') ? await bmpAsPng(path) : path).keepIccProfile().flatten({ background: '#000000' }).toColourspace('srgb').resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+}
+
+/** HWC RGB reshaped by hand to CHW BGR. */
+function toChwBgr(data: Buffer): Buffer {
   const out = Buffer.alloc(data.length);
-  const plane = info.width * info.height;
+  const plane = data.length / 3;
   for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[(2 - c) * plane + p] = data[p * 3 + c] as number;
   return out;
+}
+
+async function chwBgr(path: string, size: number): Promise<Buffer> {
+  return toChwBgr(await hwcRgb(path, size));
 }
 
 test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels right, mean right', async () => {
@@ -72,10 +84,7 @@ test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels rig
     assert.equal(datum.encoded, undefined);
     const expected = await chwBgr(join(SAMPLE, rel), 16);
     const data = datum.data as Uint8Array;
-    // Same resize kernel and pipeline; allow rounding differences of 1 from the order of operations.
-    let maxDiff = 0;
-    for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs((data[i] as number) - (expected[i] as number)));
-    assert.ok(maxDiff <= 1, `${rel}: max diff ${maxDiff}`);
+    assert.ok(Buffer.from(data).equals(expected), `${rel}: CHW BGR bytes equal the hand reshape`);
     for (let i = 0; i < data.length; i++) sum[i] = (sum[i] as number) + (data[i] as number);
   }
   const mean = decodeBlobProto(await readFile(join(out, 'mean.binaryproto')));
@@ -86,6 +95,82 @@ test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels rig
   const back = await tempDir();
   await extractImages([join(out, 'train_lmdb')], back);
   assert.deepEqual((await readdir(join(back, 'animals'))).sort(), ['HappyFish.png', 'shira_bird8.png']);
+  // extract turns CHW BGR back into an RGB PNG of the same pixels.
+  for (const { key } of rows) {
+    const rel = key.slice(9);
+    const png = await sharp(join(back, rel.replace(/\.[^.]+$/, '.png'))).removeAlpha().raw().toBuffer();
+    assert.ok(png.equals(await hwcRgb(join(SAMPLE, rel), 16)), `${rel}: extracted PNG`);
+  }
+});
+
+test('--channels 1 (Caffe\'s --gray): one plane per datum, equal to an independent grey decode', async () => {
+  const out = await tempDir();
+  await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', channels: 1, resize: { width: 12, height: 10 }, fit: 'fill' });
+  const rows = readDb(join(out, 'train_lmdb'));
+  assert.equal(rows.length, 7);
+  for (const { key, value } of rows) {
+    const rel = key.slice(9);
+    const datum = decodeDatum(value);
+    assert.deepEqual([datum.channels, datum.height, datum.width], [1, 10, 12], rel);
+    const path = join(SAMPLE, rel);
+    const grey = await sharp(rel.endsWith('.bmp') ? await bmpAsPng(path) : path).keepIccProfile().flatten({ background: '#000000' })
+      .resize(12, 10, { fit: 'fill' }).greyscale().raw().toBuffer();
+    assert.ok(Buffer.from(datum.data as Uint8Array).equals(grey), `${rel}: grey pixels`);
+  }
+});
+
+test('--encode jpeg|png: files already in that format pass through as Caffe does, the others are re-encoded', async () => {
+  for (const format of ['jpeg', 'png'] as const) {
+    const out = await tempDir();
+    await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', encode: format });
+    const rows = readDb(join(out, 'train_lmdb'));
+    assert.equal(rows.length, 7);
+    for (const { key, value } of rows) {
+      const rel = key.slice(9);
+      const datum = decodeDatum(value);
+      const data = Buffer.from(datum.data as Uint8Array);
+      assert.equal(datum.encoded, true, rel);
+      assert.equal(datum.channels, undefined, rel);
+      const source = await readFile(join(SAMPLE, rel));
+      const sameFormat = format === 'jpeg' ? rel.endsWith('.jpg') : rel.endsWith('.png');
+      assert.equal(data.equals(source), sameFormat, `${format}: ${rel} passed through: ${sameFormat}`);
+      const magic = format === 'jpeg' ? 'ffd8ff' : '89504e47';
+      assert.equal(data.subarray(0, magic.length / 2).toString('hex'), magic, `${format}: ${rel} holds ${format}`);
+    }
+  }
+});
+
+test('a run killed by SIGKILL mid-database leaves no database under the final name; the next run cleans its temp folder', async () => {
+  const out = await tempDir();
+  const args = ['--import', 'tsx', BIN, 'convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
+  const killed = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, IMG2TFRECORD_FAULT: 'commit:2' } });
+  assert.equal(killed.signal, 'SIGKILL');
+  const left = await readdir(out);
+  assert.ok(!left.includes('train_lmdb'), `no final database after the kill: ${left.join(', ')}`);
+  assert.ok(left.some((n) => n.startsWith('.train_lmdb.tmp-')), 'the killed run left its temp folder');
+  const rerun = spawnSync(process.execPath, args, { cwd: ROOT, env: process.env });
+  assert.equal(rerun.status, 0, rerun.stderr.toString());
+  assert.deepEqual((await readdir(out)).filter((n) => n.startsWith('.')), [], 'the stale temp folder is gone');
+  const reference = await tempDir();
+  await convert({ input: SAMPLE, output: reference, target: 'caffe-lmdb', encode: 'keep' });
+  assert.deepEqual(readDb(join(out, 'train_lmdb')), readDb(join(reference, 'train_lmdb')));
+});
+
+test('--mean of encoded datums decodes them as compute_image_mean does; images of several sizes are refused', async () => {
+  const raw = await tempDir();
+  await convert({ input: SAMPLE, output: raw, target: 'caffe-lmdb', resize: { width: 16, height: 16 }, fit: 'fill', mean: join(raw, 'mean.binaryproto') });
+  const png = await tempDir();
+  await convert({ input: SAMPLE, output: png, target: 'caffe-lmdb', encode: 'png', channels: 3, resize: { width: 16, height: 16 }, fit: 'fill', mean: join(png, 'mean.binaryproto') });
+  const want = decodeBlobProto(await readFile(join(raw, 'mean.binaryproto')));
+  const got = decodeBlobProto(await readFile(join(png, 'mean.binaryproto')));
+  assert.deepEqual([got.num, got.channels, got.height, got.width], [1, 3, 16, 16]);
+  // PNG is lossless: the decoded datums hold the raw run's pixels.
+  for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs((got.data[i] as number) - (want.data[i] as number)) < 1e-3, `value ${i}`);
+
+  const mixed = await tempDir();
+  await assert.rejects(convert({ input: SAMPLE, output: mixed, target: 'caffe-lmdb', encode: 'keep', mean: join(mixed, 'mean.binaryproto') }),
+    (e: unknown) => e instanceof InvalidOptionError && /--mean needs all images the same size: animals\/shira_bird8\.bmp is 192x144x3, but animals\/HappyFish\.jpg is 259x194x3/.test(e.message));
+  assert.deepEqual(await readdir(mixed), [], 'no database and no mean file');
 });
 
 test('encoded datums pass bytes through with encoded = true and no dims unless --datum-dims; splits get a database each', async () => {
@@ -94,6 +179,8 @@ test('encoded datums pass bytes through with encoded = true and no dims unless -
   assert.deepEqual((await readdir(out)).filter((n) => n.endsWith('_lmdb')).sort(), ['train_lmdb', 'validation_lmdb']);
   const rows = [...readDb(join(out, 'train_lmdb')), ...readDb(join(out, 'validation_lmdb'))];
   assert.equal(rows.length, 7);
+  // The read commands take the output folder and find both databases in it.
+  assert.deepEqual(await expandRecordFiles([out]), [join(out, 'train_lmdb'), join(out, 'validation_lmdb')]);
   for (const { key, value } of rows) {
     const datum = decodeDatum(value);
     assert.equal(datum.encoded, true);
@@ -117,6 +204,8 @@ test('skipped inputs leave no gap in the key numbering', async () => {
   const s = await convert({ input, output: out, target: 'caffe-lmdb', encode: 'keep' });
   assert.equal(s.skipped, 1);
   assert.deepEqual(readDb(join(out, 'train_lmdb')).map((r) => r.key), ['00000000_a/1.jpg', '00000001_a/3.jpg']);
+  assert.match(formatHumanSummary(s, 1), /keys numbered without gaps: the 1 skipped input takes no key number/);
+  assert.match(formatHumanSummary(s, 1), /2 records in 1 LMDB database /);
 });
 
 test('multi-valued or float labels need --label-to float_data', async () => {
@@ -131,6 +220,10 @@ test('multi-valued or float labels need --label-to float_data', async () => {
   const datum = decodeDatum((readDb(join(out, 'train_lmdb'))[0] as { value: Buffer }).value);
   assert.deepEqual(datum.floatData, [0.5, 2]);
   assert.equal(datum.label, undefined);
+  // A single integer label beyond int32 does not fit either, and is said so up front.
+  await writeFile(join(dir, 'big.jsonl'), '{"path": "a.jpg", "label": 5000000000}\n');
+  await assert.rejects(convert({ manifest: join(dir, 'big.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
+    (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
 });
 
 test('LmdbSink: commits in batches, the map grows from a tiny start, abort leaves nothing, no silent overwrite', async () => {
