@@ -18,8 +18,10 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number): st
   const lines: string[] = [];
   const bytes = summary.shards.reduce((sum, s) => sum + s.bytes, 0);
   const rate = seconds > 0 ? `${Math.round((summary.records + summary.skipped) / seconds)} images/s` : '';
+  const lmdb = summary.options.target === 'caffe-lmdb';
+  const unit = lmdb ? 'LMDB database' : 'shard';
   lines.push(
-    `img2tfrecord: ${summary.records} records in ${summary.shards.length} shard${summary.shards.length === 1 ? '' : 's'}` +
+    `img2tfrecord: ${summary.records} records in ${summary.shards.length} ${unit}${summary.shards.length === 1 ? '' : 's'}` +
       ` (${formatBytes(bytes)}) in ${seconds.toFixed(1)} s${rate === '' ? '' : `, ${rate}`}`,
   );
   lines.push(`  found ${summary.found} = ${summary.records} converted + ${summary.skipped} skipped + ${summary.ignored} ignored`);
@@ -39,6 +41,10 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number): st
     lines.push(`  transcoded ${summary.transcoded.count}: ${why}`);
   }
   for (const w of summary.warnings) lines.push(`  note: ${w.path}: ${w.message}`);
+  if (lmdb && summary.skipped > 0) {
+    // convert_imageset numbers keys by input line, so its skipped lines leave holes; ours do not.
+    lines.push(`  keys numbered without gaps: the ${summary.skipped} skipped input${summary.skipped === 1 ? ' takes' : 's take'} no key number`);
+  }
   if (summary.errors.length > 0) {
     lines.push(`  skipped ${summary.errors.length}:`);
     for (const e of summary.errors) lines.push(`    ${e.reason.startsWith(e.path) ? e.reason : `${e.path}: ${e.reason}`}`);

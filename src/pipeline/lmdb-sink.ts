@@ -1,12 +1,12 @@
 /** Writes records into an LMDB database that Caffe can read, built in a temp folder and renamed when complete. */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 // node-lmdb, not lmdb-js: lmdb-js's prebuilt binaries write LMDB data format 2, which the LMDB 0.9
 // that Caffe links rejects ("MDB_INVALID: File is not an LMDB file"); node-lmdb bundles LMDB
 // 0.9.70 and writes format 1, the format of every Caffe database.
 import lmdb, { type Dbi, type Env } from 'node-lmdb';
 import { InputError, OutputExistsError, invalidParameterError } from '../errors.js';
-import type { RecordSink, ShardInfo, SinkRecord } from './sink.js';
+import { faultPoint, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 
 /** Settings of {@link LmdbSink}. */
 export interface LmdbSinkSettings {
@@ -84,6 +84,7 @@ export class LmdbSink implements RecordSink {
     if (this.open !== null) return this.open;
     // Checked before any work so a run fails fast; checked again at finish for a folder made meanwhile.
     if (!this.settings.overwrite && (await exists(this.settings.dir))) throw new OutputExistsError(this.settings.dir);
+    await removeStaleTempDirs(this.settings.dir);
     await mkdir(this.tempDir, { recursive: true });
     const env = new lmdb.Env();
     // A folder holding data.mdb and lock.mdb, as Caffe's db_lmdb.cpp opens it.
@@ -120,6 +121,7 @@ export class LmdbSink implements RecordSink {
       try {
         for (const { key, value } of batch) txn.putBinary(dbi, key, value, { keyIsBuffer: true });
         txn.commit();
+        faultPoint('commit');
         return;
       } catch (error) {
         // A failed put leaves the transaction open; a failed commit has already freed it.
@@ -177,6 +179,30 @@ export class LmdbSink implements RecordSink {
       }
     }
     await rm(this.tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes the temp folders of runs that were killed (SIGKILL, power loss) before they could clean
+ * up: `.<name>.tmp-<pid>-<time>` whose process no longer runs on this machine. A live run's folder
+ * is left alone.
+ */
+async function removeStaleTempDirs(dir: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-(\\d+)-[0-9a-z]+$`);
+  const names = await readdir(dirname(dir)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -40,10 +40,16 @@ export async function expandRecordFiles(args: readonly string[]): Promise<string
       const found = await fg('**/*', { cwd: arg, dot: false, onlyFiles: true });
       const files: string[] = [];
       // In a folder, only files whose first bytes are a TFRecord frame or a GZIP/ZLIB stream count;
-      // images and other files beside the shards are left alone.
+      // images and other files beside the shards are left alone. LMDB folders inside (a caffe-lmdb
+      // output's train_lmdb, validation_lmdb) count as one input each.
       for (const f of found.filter((name) => !NOT_RECORDS.test(name) && !name.endsWith('.mdb')).sort()) {
         if (await looksLikeRecords(join(arg, f))) files.push(f);
       }
+      for (const f of found.filter((name) => /(?:^|\/)data\.mdb$/.test(name))) {
+        const db = f.slice(0, -'/data.mdb'.length);
+        if (db !== '' && !NOT_RECORDS.test(db)) files.push(db);
+      }
+      files.sort();
       if (files.length === 0) throw new InputError(`${arg}: folder holds no record files`, { path: arg });
       for (const f of files) add(join(arg, f));
       continue;

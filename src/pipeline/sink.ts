@@ -121,11 +121,12 @@ interface ShardSidecar {
 
 /**
  * Fault injection for the kill-and-resume tests: IMG2TFRECORD_FAULT=<point>:<n> SIGKILLs the
- * process the n-th time it passes <point> ('record', 'shard', 'rename'). Unset in normal use.
+ * process the n-th time it passes <point> ('record', 'shard', 'rename'; 'commit' for an LMDB
+ * transaction). Unset in normal use.
  */
-const FAULT = /^(record|shard|rename):(\d+)$/.exec(process.env.IMG2TFRECORD_FAULT ?? '');
+const FAULT = /^(record|shard|rename|commit):(\d+)$/.exec(process.env.IMG2TFRECORD_FAULT ?? '');
 const faultCounts = new Map<string, number>();
-function faultPoint(point: 'record' | 'shard' | 'rename'): void {
+export function faultPoint(point: 'record' | 'shard' | 'rename' | 'commit'): void {
   if (FAULT === null || FAULT[1] !== point) return;
   const n = (faultCounts.get(point) ?? 0) + 1;
   faultCounts.set(point, n);
