@@ -1,6 +1,6 @@
 /** Where framed records go: sharded TFRecord files written atomically, or one stream to stdout. */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OutputExistsError } from '../errors.js';
@@ -108,6 +108,7 @@ export async function checkOutputFree(dir: string, prefix: string, extraNames: r
 interface OpenShard {
   readonly index: number;
   readonly tempPath: string;
+  readonly stream: WriteStream;
   readonly writer: RecordWriter;
 }
 
@@ -131,6 +132,20 @@ export function faultPoint(point: 'record' | 'shard' | 'rename' | 'commit'): voi
   const n = (faultCounts.get(point) ?? 0) + 1;
   faultCounts.set(point, n);
   if (n === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Whether the next pass through `point` is the one {@link faultPoint} kills at. */
+function faultNext(point: 'record'): boolean {
+  return FAULT !== null && FAULT[1] === point && (faultCounts.get(point) ?? 0) + 1 === Number(FAULT[2]);
+}
+
+/**
+ * Before a 'record' fault: gets the records buffered so far into the temp file, so the kill leaves
+ * a half-written shard on disk, as a kill of a long run does (the writer otherwise holds up to 4 MB).
+ */
+async function flushBeforeFault(stream: WriteStream): Promise<void> {
+  while (stream.writableCorked > 0) stream.uncork();
+  while (stream.pending || stream.writableLength > 0) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /**
@@ -235,6 +250,7 @@ export class TfrecordShardSink implements RecordSink {
       this.open(record.shard);
     }
     await (this.current as OpenShard).writer.writeParts(asParts(record.payload));
+    if (faultNext('record')) await flushBeforeFault((this.current as OpenShard).stream);
     faultPoint('record');
   }
 
@@ -242,8 +258,9 @@ export class TfrecordShardSink implements RecordSink {
     const tempPath = join(this.settings.dir, `.${this.name(index)}.tmp-${this.tempTag}`);
     this.createdHere.push(tempPath);
     // A large buffer lets the writer send many records per writev.
-    const writer = new RecordWriter(createWriteStream(tempPath, { highWaterMark: WRITE_BUFFER_BYTES }), { compression: this.settings.compression });
-    this.current = { index, tempPath, writer };
+    const stream = createWriteStream(tempPath, { highWaterMark: WRITE_BUFFER_BYTES });
+    const writer = new RecordWriter(stream, { compression: this.settings.compression });
+    this.current = { index, tempPath, stream, writer };
   }
 
   async completeShard(index: number, meta: unknown): Promise<void> {

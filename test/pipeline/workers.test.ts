@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseWorker } from '../../src/pipeline/index.js';
+import { convert, parseWorker } from '../../src/pipeline/index.js';
 import { InvalidOptionError, UsageError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,6 +36,11 @@ const COMMON = ['--split', 'train=0.7,validation=0.15,test=0.15', '--shuffle', '
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string; stdout: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
   return { code: r.status, stderr: r.stderr.toString(), stdout: r.stdout.toString() };
+}
+
+function cliStdin(args: string[], stdin: string): { code: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, input: stdin });
+  return { code: r.status, stderr: r.stderr.toString() };
 }
 
 function cliAsync(args: string[]): Promise<number | null> {
@@ -72,6 +77,16 @@ test('N = 1, 3 and 7 workers together write exactly the single run\'s shards; me
     assert.deepEqual(summary.shards, singleSummary.shards);
     assert.deepEqual(summary.classes, singleSummary.classes);
     assert.equal(summary.found, summary.records + summary.skipped + summary.ignored);
+    if (n === 3) {
+      // A lost shard: merge-summary names it, exits 1 and writes no dataset.json listing it.
+      const lost = [...got.keys()][4] as string;
+      await rm(join(out, lost));
+      await rm(join(out, 'dataset.json'));
+      const incomplete = cli(['merge-summary', out]);
+      assert.equal(incomplete.code, 1);
+      assert.match(incomplete.stderr, new RegExp(`missing or incomplete: ${lost.replace(/\./g, '\\.')}`));
+      assert.ok(!(await readdir(out)).includes('dataset.json'));
+    }
   }
 });
 
@@ -85,17 +100,64 @@ test('a run killed at 6 points (mid-shard, between shards, during rename) and re
     const out = await tempDir();
     const killed = cli(['convert', input, '-o', out, ...COMMON], { IMG2TFRECORD_FAULT: fault });
     assert.equal(killed.code, null, `${fault}: killed`);
-    assert.ok(!(await readdir(out)).includes('dataset.json'), `${fault}: no summary from a killed run`);
+    const left = await readdir(out);
+    assert.ok(!left.includes('dataset.json'), `${fault}: no summary from a killed run`);
+    assert.ok(left.some((n) => n.startsWith('.')), `${fault}: the killed run left temp or complete files`);
+    // Shards the killed run completed (a sidecar beside them): the resumed run must keep these very files.
+    const complete = new Map<string, number>();
+    for (const name of left.filter((n) => /^\..+\.json$/.test(n))) {
+      const shard = name.slice(1, -'.json'.length);
+      const file = left.includes(`.${shard}.complete`) ? `.${shard}.complete` : shard;
+      complete.set(shard, (await stat(join(out, file))).ino);
+    }
+    if (fault.startsWith('shard') || fault.startsWith('rename')) assert.ok(complete.size > 0, `${fault}: complete shards to keep`);
+    if (fault.startsWith('record')) {
+      const partial = left.filter((n) => n.includes('.tmp-'));
+      assert.equal(partial.length, 1, `${fault}: the open shard's temp file: ${left.join(', ')}`);
+      assert.ok((await stat(join(out, partial[0] as string))).size > 0, `${fault}: half a shard on disk`);
+    }
+    let corrupted: string | null = null;
+    if (fault === 'shard:6') {
+      // One complete shard damaged in place (same size): its CRCs fail, so it is rewritten.
+      corrupted = [...complete.keys()][2] as string;
+      const path = join(out, `.${corrupted}.complete`);
+      const bytes = await readFile(path);
+      bytes[bytes.length - 10] = (bytes[bytes.length - 10] as number) ^ 0xff;
+      await writeFile(path, bytes);
+      complete.delete(corrupted);
+    }
     const resumed = cli(['convert', input, '-o', out, ...COMMON, '--resume']);
     assert.equal(resumed.code, 3, `${fault}: ${resumed.stderr}`);
     const got = await shardBytes(out);
     assert.deepEqual([...got.keys()], [...expected.keys()], fault);
     for (const [name, bytes] of expected) assert.ok(got.get(name)?.equals(bytes), `${fault}: ${name}`);
+    for (const [name, ino] of complete) assert.equal((await stat(join(out, name))).ino, ino, `${fault}: ${name} kept, not rewritten`);
     const leftovers = (await readdir(out)).filter((n) => n.startsWith('.'));
     assert.deepEqual(leftovers, [], `${fault}: temp files cleaned up`);
     const summary = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
     for (const key of ['found', 'records', 'skipped']) assert.equal(summary[key], refSummary[key], `${fault}: ${key}`);
   }
+});
+
+test('a path list on stdin (find ... | convert -) works with --worker: the union equals the single run', async () => {
+  const input = await tree();
+  const paths = (await readdir(input, { recursive: true })).filter((n) => /\.(jpg|png)$/.test(n)).sort().map((n) => join(input, n));
+  const list = paths.join('\n');
+  const args = ['convert', '-', '--records-per-shard', '5', '--shuffle', '--jobs', '2', '--quiet'];
+  const single = await tempDir();
+  const reference = await convert({ inputList: paths, output: single, recordsPerShard: 5, shuffle: true, jobs: 2 });
+  assert.equal(reference.skipped, 1);
+  const out = await tempDir();
+  for (const i of [0, 1]) {
+    const { code, stderr } = cliStdin([...args, '-o', out, '--worker', `${i}/2`], list);
+    assert.ok(code === 0 || code === 3, `worker ${i}: ${code} ${stderr}`);
+  }
+  const expected = await shardBytes(single);
+  const got = await shardBytes(out);
+  assert.ok(expected.size >= 4);
+  assert.deepEqual([...got.keys()], [...expected.keys()]);
+  for (const [name, bytes] of expected) assert.ok(got.get(name)?.equals(bytes), name);
+  assert.equal(cli(['merge-summary', out]).code, 0);
 });
 
 test('worker index out of range, N = 0, and a plan mismatch between workers are clear errors', async () => {
@@ -107,7 +169,12 @@ test('worker index out of range, N = 0, and a plan mismatch between workers are 
   assert.throws(() => parseWorker('0/0'), /worker count/);
   assert.throws(() => parseWorker('auto', null, {}), UsageError);
   assert.throws(() => parseWorker('auto', null, { JOB_COMPLETION_INDEX: '1' }), /--workers N/);
-  assert.equal(cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '3/2']).code, 2);
+  const outOfRange = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '3/2']);
+  assert.equal(outOfRange.code, 2);
+  assert.match(outOfRange.stderr, /Expected integer between 0 and 1 for worker index but received 3/);
+  const zero = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '0/0']);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /worker count/);
 
   const input = await tree();
   const out = await tempDir();
