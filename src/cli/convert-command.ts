@@ -82,7 +82,7 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder, or - for one unsharded stream on stdout')
     .option('--prefix <name>', 'shard file name prefix', 'train')
     .option('--shards <n>', 'write exactly N shards (records placed by input position)', parseInteger('--shards', 1, 100000))
-    .option('--shard-size <size>', 'start a new shard at this size, e.g. 256MB (default), 1GB')
+    .option('--shard-size <size>', 'start a new shard at this size, e.g. 256MB (default), 1GB; planned from the input file sizes on disk (plus a per-record allowance) before any image is read, so every --worker plans the same shards; close for pass-through, off by the compression ratio when images are transformed')
     .option('--records-per-shard <n>', 'start a new shard every N records', parseInteger('--records-per-shard', 1))
     .addOption(new Option('--compression <type>', 'compress each shard as one stream').choices(['none', 'gzip', 'zlib']))
     .option('--include <glob>', 'only files matching this glob, relative to <input> (repeatable)', collect, [])

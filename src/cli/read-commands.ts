@@ -109,7 +109,9 @@ export function registerMergeCommand(program: Command): void {
       const { summary, missing } = await mergeSummaries(dir);
       if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       for (const file of missing) process.stderr.write(`missing or incomplete: ${file}\n`);
-      process.stderr.write(`img2tfrecord: merged ${summary.records} records, ${summary.skipped} skipped, ${summary.shards.length} shards into ${dir}/dataset.json${missing.length > 0 ? `; ${missing.length} planned shards missing` : ''}\n`);
+      process.stderr.write(missing.length > 0
+        ? `img2tfrecord: ${missing.length} planned shard${missing.length === 1 ? '' : 's'} missing or incomplete: ${dir}/dataset.json not written (rerun the workers that own them, with --resume)\n`
+        : `img2tfrecord: merged ${summary.records} records, ${summary.skipped} skipped, ${summary.shards.length} shards into ${dir}/dataset.json\n`);
       process.exitCode = missing.length === 0 ? EXIT.OK : EXIT.FAILED;
     });
 }

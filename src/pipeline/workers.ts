@@ -52,14 +52,15 @@ export function parseWorker(spec: string, workers: number | null = null, env: No
 /** The outcome of {@link mergeSummaries}. */
 export interface MergeReport {
   readonly summary: ConvertSummary;
-  /** Planned shards that are missing or whose size differs from their worker's record. */
+  /** Planned shards that are missing or whose size differs from their worker's record (then no dataset.json is written). */
   readonly missing: readonly string[];
 }
 
 /**
  * Combines the `dataset.<I>-of-<N>.json` of every worker in `dir` into `dataset.json`: counts,
  * errors and shards added up, after checking that all N workers are there and ran the same plan,
- * and that every planned shard exists with the size its worker recorded.
+ * and that every planned shard exists with the size its worker recorded. When one does not,
+ * `missing` names it and dataset.json is not written, so it never lists a shard that is not there.
  *
  * @example
  * const { summary, missing } = await mergeSummaries('out/');
@@ -123,6 +124,7 @@ export async function mergeSummaries(dir: string): Promise<MergeReport> {
     classes: addCounts(parts.map((p) => p.classes)),
     schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })) },
   };
+  if (missing.length > 0) return { summary, missing };
   const temp = join(dir, `dataset.json.tmp-${process.pid}`);
   await writeFile(temp, `${JSON.stringify(summary, null, 2)}\n`);
   await rename(temp, join(dir, 'dataset.json'));
