@@ -295,7 +295,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   const meanDecode = meanOfEncoded
     ? ([1, 3] as const).map((channels) => resolveImageSettings({ encode: 'raw', layout: 'chw', channelOrder: 'bgr', dtype: 'uint8', channels, maxPixels: settings.image.maxPixels }))
     : null;
-  const inMean = (plan: SplitPlan<InputItem>): boolean => !plans.some((p) => p.name === 'train') || plan.name === 'train';
+  const feedsMean = (plan: SplitPlan<InputItem>): boolean => !plans.some((p) => p.name === 'train') || plan.name === 'train';
 
   const skip = (input: InputItem, error: ImageError, read: number): FileResult => ({
     ok: false, skipped: { path: input.relPath, problem: error.problem, reason: error.message }, bytesRead: read, error,
@@ -326,7 +326,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       }
       if (caffe) {
         const payload = buildDatumPayload(image, typeof label === 'string' ? null : label.label, settings);
-        const meanPixels = meanDecode !== null && image.kind === 'encoded' && inMean(work.plan)
+        const meanPixels = meanDecode !== null && image.kind === 'encoded' && feedsMean(work.plan)
           ? await loadImage(image.bytes, meanDecode[image.channels <= 2 ? 0 : 1] as typeof settings.image, { path: input.relPath }) as RawImage
           : null;
         return { ok: true, payload, image, keys: [], bytesRead: bytes.length, meanPixels };
@@ -372,7 +372,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         if (image.kind === 'encoded' && image.transcoded !== null) fragment.transcoded[image.transcoded] = (fragment.transcoded[image.transcoded] ?? 0) + 1;
         for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
         const pixels = image.kind === 'raw' ? image : result.meanPixels;
-        if (mean !== null && pixels !== null && inMean(work.plan)) mean.add(pixels.bytes, pixels.channels, pixels.height, pixels.width, relPath);
+        if (mean !== null && pixels !== null && feedsMean(work.plan)) mean.add(pixels.bytes, pixels.channels, pixels.height, pixels.width, relPath);
         for (const [key, kind] of result.keys) fragment.keys[key] = kind;
         const label = labels.features(work.input);
         if (typeof label !== 'string') for (const name of label.classes) fragment.classes[name] = (fragment.classes[name] ?? 0) + 1;

@@ -135,7 +135,7 @@ export function faultPoint(point: 'record' | 'shard' | 'rename' | 'commit'): voi
 }
 
 /** Whether the next pass through `point` is the one {@link faultPoint} kills at. */
-function faultNext(point: 'record'): boolean {
+function isNextFault(point: 'record'): boolean {
   return FAULT !== null && FAULT[1] === point && (faultCounts.get(point) ?? 0) + 1 === Number(FAULT[2]);
 }
 
@@ -250,7 +250,7 @@ export class TfrecordShardSink implements RecordSink {
       this.open(record.shard);
     }
     await (this.current as OpenShard).writer.writeParts(asParts(record.payload));
-    if (faultNext('record')) await flushBeforeFault((this.current as OpenShard).stream);
+    if (isNextFault('record')) await flushBeforeFault((this.current as OpenShard).stream);
     faultPoint('record');
   }
 
