@@ -22,7 +22,7 @@ import { mapOrdered } from './ordered.js';
 import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from './options.js';
 import { planShards, type SplitPlan } from './plan.js';
 import { applySchema, type FeatureType } from './schema.js';
-import { checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
+import { asParts, checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
 import { gatherInputs, type InputItem } from './sources.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -34,11 +34,19 @@ export interface SkippedFile {
   readonly reason: string;
 }
 
+/** Records of one class and the bytes of their frames (uncompressed; a multi-label record counts for each of its classes). */
+export interface ClassSummary {
+  readonly records: number;
+  readonly bytes: number;
+}
+
 /** Records and bytes of one split. */
 export interface SplitSummary {
   readonly records: number;
   readonly bytes: number;
   readonly shards: readonly ShardInfo[];
+  /** Per class name, within this split. */
+  readonly classes: Readonly<Record<string, ClassSummary>>;
 }
 
 /** Everything a run did, as printed with `--json` and written to `dataset.json`. */
@@ -63,8 +71,8 @@ export interface ConvertSummary {
   readonly shards: readonly ShardInfo[];
   /** Per split: records, bytes and shards (TFDS keeps shard lengths so readers can plan epochs). */
   readonly splits: Readonly<Record<string, SplitSummary>>;
-  /** Records per class name. */
-  readonly classes: Readonly<Record<string, number>>;
+  /** Records and record bytes per class name, over all splits. */
+  readonly classes: Readonly<Record<string, ClassSummary>>;
   /** Class names in id order; ids in `labelIds`. Empty when the input has no classes. */
   readonly labels: readonly string[];
   readonly labelIds: readonly number[];
@@ -360,7 +368,10 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         }
         for (const [key, kind] of result.keys) fragment.keys[key] = kind;
         const label = labels.features(work.input);
-        if (typeof label !== 'string') for (const name of label.classes) fragment.classes[name] = (fragment.classes[name] ?? 0) + 1;
+        if (typeof label !== 'string') {
+          const recordBytes = FRAME_OVERHEAD + asParts(result.payload).reduce((n, part) => n + part.length, 0);
+          for (const name of label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+        }
       } else {
         if (settings.strict) throw new StrictModeError(result.error);
         fragment.errors.push(result.skipped);
@@ -392,12 +403,14 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   for (const plan of plans) {
     const shards = splitShards[plan.name] ?? [];
     let splitRecords = 0;
+    const splitClasses: Record<string, ClassSummary> = {};
     for (const [, fragment] of [...(fragments.get(plan.name) ?? new Map<number, ShardFragment>())].sort(([a], [b]) => a - b)) {
       if (fragment === null) continue;
       mergeFragment(all, fragment);
       splitRecords += fragment.records;
+      for (const [k, c] of Object.entries(fragment.classes)) addClass(splitClasses, k, c);
     }
-    splits[plan.name] = { records: splitRecords, bytes: shards.reduce((n, x) => n + x.bytes, 0), shards };
+    splits[plan.name] = { records: splitRecords, bytes: shards.reduce((n, x) => n + x.bytes, 0), shards, classes: sortKeys(splitClasses) };
   }
   const errorList = [...(reportsGlobal ? errors : []), ...all.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const ignored = reportsGlobal ? gathered.ignored : [];
@@ -462,7 +475,7 @@ interface ShardFragment {
   errors: SkippedFile[];
   warnings: { path: string; message: string }[];
   transcoded: Record<string, number>;
-  classes: Record<string, number>;
+  classes: Record<string, ClassSummary>;
   keys: Record<string, FeatureType>;
 }
 
@@ -475,9 +488,18 @@ function mergeFragment(into: ShardFragment, from: ShardFragment): void {
   into.errors.push(...from.errors);
   into.warnings.push(...from.warnings);
   for (const [k, n] of Object.entries(from.transcoded)) into.transcoded[k] = (into.transcoded[k] ?? 0) + n;
-  for (const [k, n] of Object.entries(from.classes)) into.classes[k] = (into.classes[k] ?? 0) + n;
+  for (const [k, c] of Object.entries(from.classes)) addClass(into.classes, k, c);
   Object.assign(into.keys, from.keys);
 }
+
+/** Adds a class's records and bytes into a per-class tally. */
+export function addClass(into: Record<string, ClassSummary>, name: string, add: ClassSummary): void {
+  const had = into[name];
+  into[name] = { records: (had?.records ?? 0) + add.records, bytes: (had?.bytes ?? 0) + add.bytes };
+}
+
+/** TFRecord framing around each payload: length, its CRC and the data CRC. */
+const FRAME_OVERHEAD = 16;
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -59,7 +59,15 @@ test('--split writes one shard set per split, every class in every split; --shuf
     assert.deepEqual([...classes].sort(), ['cats', 'dogs', 'fish'], `${split} has every class`);
   }
   assert.equal(s.splits.train?.records, s.splits.train?.shards.reduce((n, x) => n + x.records, 0));
-  assert.deepEqual(s.classes, { cats: 30, dogs: 20, fish: 10 });
+  assert.deepEqual(Object.fromEntries(Object.entries(s.classes).map(([k, c]) => [k, c.records])), { cats: 30, dogs: 20, fish: 10 });
+  // Per-class bytes are the frames of the class's records: over all classes, the bytes of all shards.
+  const classBytes = Object.values(s.classes).reduce((n, c) => n + c.bytes, 0);
+  assert.equal(classBytes, s.shards.reduce((n, x) => n + x.bytes, 0));
+  for (const [split, summary] of Object.entries(s.splits)) {
+    assert.equal(Object.values(summary.classes).reduce((n, c) => n + c.records, 0), summary.records, `${split} per-class records`);
+    assert.equal(Object.values(summary.classes).reduce((n, c) => n + c.bytes, 0), summary.bytes, `${split} per-class bytes`);
+    assert.deepEqual(Object.keys(summary.classes), ['cats', 'dogs', 'fish']);
+  }
   assert.equal(s.seed, 3);
   const b = await tempDir();
   await convert({ input, output: b, split: 'train=0.8,validation=0.1,test=0.1', shuffle: true, seed: 3, shards: 2, jobs: 8 });
@@ -147,6 +155,7 @@ test('schemas write the keys of the golden layouts (build_image_data, TFDS cifar
   const ours = await keysAndTypes(join(out, 'train-00000-of-00001.tfrecord'));
   const golden = await keysAndTypes(join(GOLDEN, 'build_image_data_validation-00000-of-00001'));
   for (const [k, type] of Object.entries(golden)) assert.equal(ours[k], type, `inception key ${k}`);
+  assert.equal((await inspectFiles([join(out, 'train-00000-of-00001.tfrecord')])).schema, 'inception');
 
   const tfds = await tempDir();
   await convert({ input: SAMPLE, output: tfds, schema: 'tfds', encode: 'png' });
@@ -185,3 +194,19 @@ test('convert - reads a list of paths from stdin', async () => {
   assert.equal(summary.errors[0].problem, 'missing-file');
   assert.equal(summary.source, 'list');
 });
+
+async function readAll(file: string): Promise<Record<string, Feature>[]> {
+  const out = [];
+  for await (const e of readExamples(file)) out.push(e.features);
+  return out;
+}
+
+/** image/filename -> split, read back from every shard in `dir`. */
+async function splitOfEachFile(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.tfrecord'))) {
+    const split = name.slice(0, name.indexOf('-'));
+    for (const f of await readAll(join(dir, name))) out.set(bytesText(f['image/filename'])[0] as string, split);
+  }
+  return out;
+}
