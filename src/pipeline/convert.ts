@@ -195,8 +195,9 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   const inputs: InputItem[] = [];
   for (const input of gathered.inputs) {
     const resolved = labels.features(input);
-    if (typeof resolved === 'string') errors.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.relPath}: ${resolved}` });
-    else inputs.push(input);
+    if (typeof resolved === 'string') {
+      errors.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.origin === null ? '' : `${input.origin}: `}${input.relPath}: ${resolved}` });
+    } else inputs.push(input);
   }
   if (settings.strict && errors.length > 0) throw new StrictModeError(new ImageError('invalid', (errors[0] as SkippedFile).reason));
   const caffe = settings.target === 'caffe-lmdb';

@@ -210,3 +210,39 @@ async function splitOfEachFile(dir: string): Promise<Map<string, string>> {
   }
   return out;
 }
+
+test('manifest errors name the line, the file and the reason, and are counted like bad images', async () => {
+  const dir = await tempDir();
+  for (const n of ['a', 'b', 'c', 'd']) await copyFile(join(SAMPLE, 'graphics/d.png'), join(dir, `${n}.png`));
+  await writeFile(join(dir, 'labels.txt'), 'cat\ndog\n');
+  await writeFile(join(dir, 'm.csv'), 'path,label,n\na.png,cat,1\nmissing.png,cat,2\nb.png,bird,3\nc.png,dog,x\nd.png,dog\n');
+  const s = await convert({ manifest: join(dir, 'm.csv'), output: await tempDir(), labels: join(dir, 'labels.txt'), columns: { n: 'int64' } });
+  const m = join(dir, 'm.csv');
+  assert.deepEqual(s.errors.map((e) => [e.problem, e.reason]).sort(), [
+    ['malformed', `${m}:5: c.png: column "n": "x" is not an integer`],
+    ['malformed', `${m}:6: 2 cells where the header has 3`],
+    ['missing-file', `${m}:3: missing.png: file not found`],
+    ['unknown-label', `${m}:4: b.png: label "bird" is not in the label list ${join(dir, 'labels.txt')}`],
+  ]);
+  assert.equal(s.records, 1);
+  assert.equal(s.skipped, 4);
+  assert.equal(s.found, 5);
+  assert.equal(s.found, s.records + s.skipped + s.ignored);
+});
+
+test('--split stratifies manifest rows by label: every label in every split', async () => {
+  const dir = await tempDir();
+  const rows = ['path,label'];
+  for (let i = 0; i < 36; i++) {
+    await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(dir, `${i}.png`));
+    rows.push(`${i}.png,${['cat', 'dog', 'fish'][i % 3]}`);
+  }
+  await writeFile(join(dir, 'm.csv'), `${rows.join('\n')}\n`);
+  const out = await tempDir();
+  // Seed 2 leaves cat out of validation when the rows are not stratified by label.
+  const s = await convert({ manifest: join(dir, 'm.csv'), output: out, split: 'train=0.6,validation=0.2,test=0.2', seed: 2 });
+  for (const split of ['train', 'validation', 'test']) {
+    assert.deepEqual(Object.keys(s.splits[split]?.classes ?? {}), ['cat', 'dog', 'fish'], `${split} has every label`);
+    assert.ok(Object.values(s.splits[split]?.classes ?? {}).every((c) => c.records > 0));
+  }
+});
