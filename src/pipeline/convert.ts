@@ -199,6 +199,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       errors.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.origin === null ? '' : `${input.origin}: `}${input.relPath}: ${resolved}` });
     } else inputs.push(input);
   }
+  if (settings.labelMap === 'pbtxt' && labels.map !== null) checkPbtxtIds(labels.map);
   if (settings.strict && errors.length > 0) throw new StrictModeError(new ImageError('invalid', (errors[0] as SkippedFile).reason));
   const caffe = settings.target === 'caffe-lmdb';
   if (caffe && settings.labelTo === 'label') {
@@ -435,7 +436,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     classes: sortKeys(all.classes),
     labels: labels.map?.names ?? [],
     labelIds: labels.map?.ids ?? [],
-    labelOffset: settings.labelOffset,
+    labelOffset: labels.map?.offset ?? settings.labelOffset,
     schema: {
       name: settings.schema.name,
       keys: Object.entries(all.keys).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })),
@@ -501,6 +502,19 @@ export function addClass(into: Record<string, ClassSummary>, name: string, add: 
 
 /** TFRecord framing around each payload: length, its CRC and the data CRC. */
 const FRAME_OVERHEAD = 16;
+
+/**
+ * The Object Detection API's label_map_util rejects negative ids and id 0 for anything but
+ * `background`: say so before any work rather than write a label map it refuses.
+ */
+function checkPbtxtIds(map: LabelMap): void {
+  map.ids.forEach((id, i) => {
+    const name = map.names[i] as string;
+    if (id < 0 || (id === 0 && name !== 'background')) {
+      throw new InvalidOptionError(`label_map.pbtxt: the Object Detection API reserves id 0 for "background" and refuses negative ids, but class "${name}" would get id ${id}; pass --label-offset 1 (or a --labels file with ids from 1)`);
+    }
+  });
+}
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -246,3 +246,22 @@ test('--split stratifies manifest rows by label: every label in every split', as
     assert.ok(Object.values(s.splits[split]?.classes ?? {}).every((c) => c.records > 0));
   }
 });
+
+test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt keep their ids and offset', async () => {
+  const input = await bigTree({ cat: 1, dog: 1 });
+  await assert.rejects(convert({ input, output: await tempDir(), labelMap: 'pbtxt' }), /reserves id 0 for "background".*--label-offset 1/);
+  const dir = await tempDir();
+  await writeFile(join(dir, 'ids.txt'), '1:cat\n2:dog\n');
+  const out = await tempDir();
+  const s = await convert({ input, output: out, labels: join(dir, 'ids.txt'), labelMap: 'pbtxt' });
+  assert.deepEqual(s.labelIds, [1, 2]);
+  assert.equal(s.labelOffset, 1, 'labels.txt lists bare names from id 1');
+  assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), 'cat\ndog\n');
+  assert.equal(await readFile(join(out, 'label_map.pbtxt'), 'utf8'), "item {\n  id: 1\n  name: 'cat'\n}\nitem {\n  id: 2\n  name: 'dog'\n}\n");
+  // The written pbtxt read back as --labels gives the same ids.
+  const again = await convert({ input, output: await tempDir(), labels: join(out, 'label_map.pbtxt') });
+  assert.deepEqual([again.labels, again.labelIds], [['cat', 'dog'], [1, 2]]);
+  const summary = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
+  assert.equal(summary.seed, 0);
+  assert.deepEqual(summary.classes, s.classes);
+});
