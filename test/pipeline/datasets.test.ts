@@ -211,6 +211,36 @@ async function splitOfEachFile(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
+test('TSV manifests, Caffe lists and --manifest-format convert end to end', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'img dir'));
+  await copyFile(join(SAMPLE, 'graphics/d.png'), join(dir, 'img dir/a 1.png'));
+  await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(dir, 'img dir/b.png'));
+  await writeFile(join(dir, 'm.tsv'), 'path\tlabel\tscore\nimg dir/a 1.png\t2\t0.5;1.5\nimg dir/b.png\t0\t-1\n');
+  const tsvOut = await tempDir();
+  const tsv = await convert({ manifest: join(dir, 'm.tsv'), output: tsvOut });
+  assert.equal(tsv.source, 'manifest (tsv)');
+  const [a, b] = await readAll(join(tsvOut, 'train-00000-of-00001.tfrecord'));
+  assert.deepEqual(a?.['image/class/label'], { kind: 'int64', values: [2n] });
+  assert.deepEqual(a?.score, { kind: 'float', values: [0.5, 1.5] });
+  assert.deepEqual(b?.score, { kind: 'float', values: [-1] });
+  assert.deepEqual(bytesText(a?.['image/filename']), ['img dir/a 1.png']);
+
+  // Caffe: "path label", the last space separating them; ids are labels as they are.
+  await writeFile(join(dir, 'train.txt'), 'img dir/a 1.png 3\nimg dir/b.png 1\n');
+  const caffeOut = await tempDir();
+  const caffe = await convert({ manifest: join(dir, 'train.txt'), manifestFormat: 'caffe', output: caffeOut });
+  assert.equal(caffe.source, 'manifest (caffe)');
+  assert.deepEqual((await readAll(join(caffeOut, 'train-00000-of-00001.tfrecord'))).map((f) => f['image/class/label']), [
+    { kind: 'int64', values: [3n] }, { kind: 'int64', values: [1n] }]);
+
+  // A CSV named .txt is read as CSV when told so.
+  await writeFile(join(dir, 'list.txt'), 'path,label\nimg dir/b.png,x\n');
+  const csv = await convert({ manifest: join(dir, 'list.txt'), manifestFormat: 'csv', output: await tempDir() });
+  assert.equal(csv.source, 'manifest (csv)');
+  assert.deepEqual(csv.labels, ['x']);
+});
+
 test('manifest errors name the line, the file and the reason, and are counted like bad images', async () => {
   const dir = await tempDir();
   for (const n of ['a', 'b', 'c', 'd']) await copyFile(join(SAMPLE, 'graphics/d.png'), join(dir, `${n}.png`));
@@ -245,6 +275,43 @@ test('--split stratifies manifest rows by label: every label in every split', as
     assert.deepEqual(Object.keys(s.splits[split]?.classes ?? {}), ['cat', 'dog', 'fish'], `${split} has every label`);
     assert.ok(Object.values(s.splits[split]?.classes ?? {}).every((c) => c.records > 0));
   }
+});
+
+test('adding 10% more files keeps every earlier file in its split', async () => {
+  const input = await bigTree({ a: 30, b: 30, c: 40 });
+  const spec = { split: 'train=0.8,validation=0.1,test=0.1', seed: 4, shuffle: true } as const;
+  const before = await tempDir();
+  await convert({ input, output: before, ...spec });
+  const first = await splitOfEachFile(before);
+  assert.equal(first.size, 100);
+  for (const [cls, n] of [['a', 3], ['b', 3], ['c', 4]] as const) {
+    for (let i = 0; i < n; i++) await copyFile(join(SAMPLE, 'graphics/d.png'), join(input, cls, `new-${i}.png`));
+  }
+  const after = await tempDir();
+  await convert({ input, output: after, ...spec });
+  const second = await splitOfEachFile(after);
+  assert.equal(second.size, 110);
+  for (const [file, split] of first) assert.equal(second.get(file), split, file);
+  assert.ok(new Set(first.values()).size === 3, 'all three splits used');
+});
+
+test('--schema mnist matches the TFX MNIST golden\'s label type and pixel count (keys as convert_to_records.py)', async () => {
+  const golden = await keysAndTypes(join(GOLDEN, 'tfx_mnist_1000.tfrecord'));
+  assert.deepEqual(golden, { image_class: 'int64', image_floats: 'float' });
+  const [goldenFirst] = await readAll(join(GOLDEN, 'tfx_mnist_1000.tfrecord'));
+  const out = await tempDir();
+  const s = await convert({ input: SAMPLE, output: out, schema: 'mnist', channels: 1, resize: { width: 28, height: 28 }, keys: ['label=image_class'] });
+  const ours = await keysAndTypes(join(out, 'train-00000-of-00001.tfrecord'));
+  // Renamed to the golden's name, the label has the golden's type.
+  assert.equal(ours.image_class, golden.image_class);
+  assert.deepEqual(Object.keys(ours).sort(), ['depth', 'height', 'image_class', 'image_raw', 'width']);
+  // Pixels: TFX stores 784 floats, convert_to_records.py (the mnist schema) 784 uint8 bytes.
+  const [first] = await readAll(join(out, 'train-00000-of-00001.tfrecord'));
+  assert.ok(goldenFirst?.image_floats?.kind === 'float' && first?.image_raw?.kind === 'bytes');
+  assert.equal(first.image_raw.values[0]?.length, goldenFirst.image_floats.values.length);
+  assert.deepEqual([first.height, first.width, first.depth], [
+    { kind: 'int64', values: [28n] }, { kind: 'int64', values: [28n] }, { kind: 'int64', values: [1n] }]);
+  assert.deepEqual(s.schema.keys.find((k) => k.key === 'image_class'), { key: 'image_class', type: 'int64' });
 });
 
 test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt keep their ids and offset', async () => {
