@@ -165,6 +165,9 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
       }
       if (cell.type === 'int64') {
         const names = cell.values.map((v) => nameOf.get(Number(v)));
+        // Ids are free without a label file; with one, an id it does not list is unknown.
+        const unknown = fixed === null ? undefined : cell.values.find((_, i) => names[i] === undefined);
+        if (unknown !== undefined) return `label ${unknown} is not an id in the label list ${settings.labels ?? ''}`;
         const text = names.every((n) => n !== undefined) && map !== null ? bytesFeature(...(names as string[])) : null;
         return { label: int64Feature(...cell.values), text, classes: names.every((n) => n !== undefined) ? names as string[] : cell.values.map(String) };
       }

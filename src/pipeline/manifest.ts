@@ -293,12 +293,15 @@ export async function readManifestText(
   const body = text.replace(/^\uFEFF/, '');
   const problems: ManifestProblem[] = [];
   const raw: RawRow[] = [];
+  // Column names the file has: the header, or every key of a JSON Lines file.
+  const known = new Set<string>(format === 'caffe' ? ['path', 'label'] : ['path']);
   const malformed = (line: number, reason: string): void => {
     problems.push({ line, path: `${name}:${line}`, problem: 'malformed', reason: `${name}:${line}: ${reason}` });
   };
 
   if (format === 'csv' || format === 'tsv') {
     const { header, rows } = parseDelimited(body, format === 'csv' ? ',' : '\t', name);
+    for (const h of header) known.add(h);
     const seen = new Set<string>();
     for (const h of header) {
       if (seen.has(h)) throw new InputError(`${name}: column "${h}" appears twice in the header`, { path: name, line: 1 });
@@ -339,6 +342,7 @@ export async function readManifestText(
       }
       const cells = new Map<string, RawCell>();
       for (const [key, v] of Object.entries(value)) {
+        known.add(key);
         if (v === null) cells.set(key, null);
         else if (Array.isArray(v)) {
           const items = v.map(toRawScalar);
@@ -379,6 +383,13 @@ export async function readManifestText(
     });
   }
 
+  // A misspelt --column or --image-column would otherwise change nothing, silently.
+  const named = [...(options.imageColumns ?? []).map((c) => ['--image-column', c]), ...[...(options.columnTypes ?? new Map()).keys()].map((c) => ['--column', c])];
+  for (const [flag, column] of named) {
+    if (!known.has(column as string) && (format === 'csv' || format === 'tsv' || raw.length > 0)) {
+      throw new InvalidOptionError(`${flag} ${column}: ${name} has no column "${column}" (columns: ${[...known].join(', ')})`);
+    }
+  }
   // Column types over the whole file (or fixed by --column).
   const columns = new Map<string, ColumnType>();
   const imageColumns = new Set(options.imageColumns ?? []);

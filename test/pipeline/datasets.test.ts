@@ -258,6 +258,13 @@ test('manifest errors name the line, the file and the reason, and are counted li
   assert.equal(s.skipped, 4);
   assert.equal(s.found, 5);
   assert.equal(s.found, s.records + s.skipped + s.ignored);
+
+  // Integer labels (a Caffe list) under --labels: an id the list lacks is an unknown label too.
+  await writeFile(join(dir, 'caffe.txt'), 'a.png 1\nb.png 2\n');
+  const c = await convert({ manifest: join(dir, 'caffe.txt'), manifestFormat: 'caffe', output: await tempDir(), labels: join(dir, 'labels.txt') });
+  assert.equal(c.records, 1);
+  assert.deepEqual(c.errors.map((e) => [e.problem, e.reason]), [
+    ['unknown-label', `${join(dir, 'caffe.txt')}:2: b.png: label 2 is not an id in the label list ${join(dir, 'labels.txt')}`]]);
 });
 
 test('--split stratifies manifest rows by label: every label in every split', async () => {

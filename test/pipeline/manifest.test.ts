@@ -160,3 +160,17 @@ test('TSV: lists and empty cells, no quoting', async () => {
   assert.deepEqual(m.rows[0]?.extra.get('note'), { type: 'bytes', values: ['"as is"'] });
   assert.equal(m.rows[1]?.extra.size, 0);
 });
+
+test('a --column or --image-column naming no column of the manifest is an error', async () => {
+  const dir = await dirWithImages();
+  await writeFile(join(dir, 'm.csv'), 'path,mask,weight\nimg/a.jpg,img/b.jpg,1\n');
+  await assert.rejects(readManifest(join(dir, 'm.csv'), { imageColumns: ['maks'] }),
+    (e: unknown) => e instanceof InvalidOptionError && /--image-column maks: .*m\.csv has no column "maks" \(columns: path, mask, weight\)/.test(e.message));
+  await assert.rejects(readManifest(join(dir, 'm.csv'), { columnTypes: new Map([['wieght', 'float']]) }), /--column wieght: /);
+  await writeFile(join(dir, 'm.jsonl'), '{"path": "img/a.jpg"}\n{"path": "img/b.jpg", "w": 1}\n');
+  assert.equal((await readManifest(join(dir, 'm.jsonl'), { columnTypes: new Map([['w', 'float']]) })).columns.get('w'), 'float');
+  await assert.rejects(readManifest(join(dir, 'm.jsonl'), { columnTypes: new Map([['x', 'float']]) }), /has no column "x"/);
+  await writeFile(join(dir, 'list.txt'), 'img/a.jpg 1\n');
+  const caffe = await readManifest(join(dir, 'list.txt'), { format: 'caffe', columnTypes: new Map([['label', 'float']]) });
+  assert.deepEqual(caffe.rows[0]?.label, { type: 'float', values: [1] });
+});
