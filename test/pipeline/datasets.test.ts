@@ -319,6 +319,8 @@ test('--schema mnist matches the TFX MNIST golden\'s label type and pixel count 
   assert.deepEqual([first.height, first.width, first.depth], [
     { kind: 'int64', values: [28n] }, { kind: 'int64', values: [28n] }, { kind: 'int64', values: [1n] }]);
   assert.deepEqual(s.schema.keys.find((k) => k.key === 'image_class'), { key: 'image_class', type: 'int64' });
+  // image_raw holds pixels: mnist implies --encode raw and refuses another encoding.
+  await assert.rejects(convert({ input: SAMPLE, output: await tempDir(), schema: 'mnist', encode: 'png' }), /Expected encode raw for schema mnist/);
 });
 
 test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt keep their ids and offset', async () => {

@@ -174,3 +174,13 @@ test('a --column or --image-column naming no column of the manifest is an error'
   const caffe = await readManifest(join(dir, 'list.txt'), { format: 'caffe', columnTypes: new Map([['label', 'float']]) });
   assert.deepEqual(caffe.rows[0]?.label, { type: 'float', values: [1] });
 });
+
+test('paths are relative to the manifest\'s folder, or absolute (kept as written for image/filename)', async () => {
+  const dir = await dirWithImages();
+  await mkdir(join(dir, 'lists'));
+  await writeFile(join(dir, 'lists/m.csv'), `path\n../img/a.jpg\n${join(dir, 'img/b.jpg')}\n`);
+  const m = await readManifest(join(dir, 'lists/m.csv'));
+  assert.deepEqual(m.problems, []);
+  assert.deepEqual(m.rows.map((r) => [r.path, r.relPath]), [
+    [join(dir, 'img/a.jpg'), '../img/a.jpg'], [join(dir, 'img/b.jpg'), join(dir, 'img/b.jpg').replace(/\\/g, '/')]]);
+});
