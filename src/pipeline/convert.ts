@@ -22,7 +22,7 @@ import { mapOrdered } from './ordered.js';
 import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from './options.js';
 import { planShards, type SplitPlan } from './plan.js';
 import { applySchema, type FeatureType } from './schema.js';
-import { checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
+import { asParts, checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
 import { gatherInputs, type InputItem } from './sources.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -34,11 +34,19 @@ export interface SkippedFile {
   readonly reason: string;
 }
 
+/** Records of one class and the bytes of their frames (uncompressed; a multi-label record counts for each of its classes). */
+export interface ClassSummary {
+  readonly records: number;
+  readonly bytes: number;
+}
+
 /** Records and bytes of one split. */
 export interface SplitSummary {
   readonly records: number;
   readonly bytes: number;
   readonly shards: readonly ShardInfo[];
+  /** Per class name, within this split. */
+  readonly classes: Readonly<Record<string, ClassSummary>>;
 }
 
 /** Everything a run did, as printed with `--json` and written to `dataset.json`. */
@@ -63,8 +71,8 @@ export interface ConvertSummary {
   readonly shards: readonly ShardInfo[];
   /** Per split: records, bytes and shards (TFDS keeps shard lengths so readers can plan epochs). */
   readonly splits: Readonly<Record<string, SplitSummary>>;
-  /** Records per class name. */
-  readonly classes: Readonly<Record<string, number>>;
+  /** Records and record bytes per class name, over all splits. */
+  readonly classes: Readonly<Record<string, ClassSummary>>;
   /** Class names in id order; ids in `labelIds`. Empty when the input has no classes. */
   readonly labels: readonly string[];
   readonly labelIds: readonly number[];
@@ -162,6 +170,9 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
       }
       if (cell.type === 'int64') {
         const names = cell.values.map((v) => nameOf.get(Number(v)));
+        // Ids are free without a label file; with one, an id it does not list is unknown.
+        const unknown = fixed === null ? undefined : cell.values.find((_, i) => names[i] === undefined);
+        if (unknown !== undefined) return `label ${unknown} is not an id in the label list ${settings.labels ?? ''}`;
         const text = names.every((n) => n !== undefined) && map !== null ? bytesFeature(...(names as string[])) : null;
         return { label: int64Feature(...cell.values), text, classes: names.every((n) => n !== undefined) ? names as string[] : cell.values.map(String) };
       }
@@ -192,9 +203,11 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   const inputs: InputItem[] = [];
   for (const input of gathered.inputs) {
     const resolved = labels.features(input);
-    if (typeof resolved === 'string') errors.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.relPath}: ${resolved}` });
-    else inputs.push(input);
+    if (typeof resolved === 'string') {
+      errors.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.origin === null ? '' : `${input.origin}: `}${input.relPath}: ${resolved}` });
+    } else inputs.push(input);
   }
+  if (settings.labelMap === 'pbtxt' && labels.map !== null) checkPbtxtIds(labels.map);
   if (settings.strict && errors.length > 0) throw new StrictModeError(new ImageError('invalid', (errors[0] as SkippedFile).reason));
   const caffe = settings.target === 'caffe-lmdb';
   if (caffe && settings.labelTo === 'label') {
@@ -375,7 +388,10 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         if (mean !== null && pixels !== null && feedsMean(work.plan)) mean.add(pixels.bytes, pixels.channels, pixels.height, pixels.width, relPath);
         for (const [key, kind] of result.keys) fragment.keys[key] = kind;
         const label = labels.features(work.input);
-        if (typeof label !== 'string') for (const name of label.classes) fragment.classes[name] = (fragment.classes[name] ?? 0) + 1;
+        if (typeof label !== 'string') {
+          const recordBytes = FRAME_OVERHEAD + asParts(result.payload).reduce((n, part) => n + part.length, 0);
+          for (const name of label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+        }
       } else {
         if (settings.strict) throw new StrictModeError(result.error);
         fragment.errors.push(result.skipped);
@@ -407,12 +423,14 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   for (const plan of plans) {
     const shards = splitShards[plan.name] ?? [];
     let splitRecords = 0;
+    const splitClasses: Record<string, ClassSummary> = {};
     for (const [, fragment] of [...(fragments.get(plan.name) ?? new Map<number, ShardFragment>())].sort(([a], [b]) => a - b)) {
       if (fragment === null) continue;
       mergeFragment(all, fragment);
       splitRecords += fragment.records;
+      for (const [k, c] of Object.entries(fragment.classes)) addClass(splitClasses, k, c);
     }
-    splits[plan.name] = { records: splitRecords, bytes: shards.reduce((n, x) => n + x.bytes, 0), shards };
+    splits[plan.name] = { records: splitRecords, bytes: shards.reduce((n, x) => n + x.bytes, 0), shards, classes: sortKeys(splitClasses) };
   }
   const errorList = [...(reportsGlobal ? errors : []), ...all.errors].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const ignored = reportsGlobal ? gathered.ignored : [];
@@ -436,7 +454,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     classes: sortKeys(all.classes),
     labels: labels.map?.names ?? [],
     labelIds: labels.map?.ids ?? [],
-    labelOffset: settings.labelOffset,
+    labelOffset: labels.map?.offset ?? settings.labelOffset,
     schema: {
       name: settings.schema.name,
       keys: Object.entries(all.keys).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })),
@@ -477,7 +495,7 @@ interface ShardFragment {
   errors: SkippedFile[];
   warnings: { path: string; message: string }[];
   transcoded: Record<string, number>;
-  classes: Record<string, number>;
+  classes: Record<string, ClassSummary>;
   keys: Record<string, FeatureType>;
 }
 
@@ -490,8 +508,30 @@ function mergeFragment(into: ShardFragment, from: ShardFragment): void {
   into.errors.push(...from.errors);
   into.warnings.push(...from.warnings);
   for (const [k, n] of Object.entries(from.transcoded)) into.transcoded[k] = (into.transcoded[k] ?? 0) + n;
-  for (const [k, n] of Object.entries(from.classes)) into.classes[k] = (into.classes[k] ?? 0) + n;
+  for (const [k, c] of Object.entries(from.classes)) addClass(into.classes, k, c);
   Object.assign(into.keys, from.keys);
+}
+
+/** Adds a class's records and bytes into a per-class tally. */
+export function addClass(into: Record<string, ClassSummary>, name: string, add: ClassSummary): void {
+  const had = into[name];
+  into[name] = { records: (had?.records ?? 0) + add.records, bytes: (had?.bytes ?? 0) + add.bytes };
+}
+
+/** TFRecord framing around each payload: length, its CRC and the data CRC. */
+const FRAME_OVERHEAD = 16;
+
+/**
+ * The Object Detection API's label_map_util rejects negative ids and id 0 for anything but
+ * `background`: say so before any work rather than write a label map it refuses.
+ */
+function checkPbtxtIds(map: LabelMap): void {
+  map.ids.forEach((id, i) => {
+    const name = map.names[i] as string;
+    if (id < 0 || (id === 0 && name !== 'background')) {
+      throw new InvalidOptionError(`label_map.pbtxt: the Object Detection API reserves id 0 for "background" and refuses negative ids, but class "${name}" would get id ${id}; pass --label-offset 1 (or a --labels file with ids from 1)`);
+    }
+  });
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -1,6 +1,6 @@
 /** The pipeline layer's public surface. */
 export { convert, SUMMARY_FILE, LABELS_FILE, LABEL_MAP_FILE } from './convert.js';
-export type { ConvertSummary, ConvertProgress, ConvertHooks, SkippedFile, SplitSummary } from './convert.js';
+export type { ConvertSummary, ConvertProgress, ConvertHooks, SkippedFile, SplitSummary, ClassSummary } from './convert.js';
 export { resolveConvertOptions, parseByteSize, DEFAULT_SHARD_BYTES } from './options.js';
 export type { ConvertOptions, ConvertSettings, Sharding } from './options.js';
 export { discoverFiles, IMAGE_EXTENSIONS } from './discover.js';

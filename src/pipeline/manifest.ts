@@ -191,7 +191,8 @@ function toValue(token: RawScalar, type: ColumnType): bigint | number | string {
         if (!Number.isSafeInteger(token)) throw new Error(`${token} is not an exact integer`);
         return BigInt(token);
       }
-      if (!INT.test(token.trim())) throw new Error(`"${token}" is not an integer`);
+      // Leading zeros only keep inference from choosing int64; a column fixed as int64 reads "007" as 7.
+      if (!/^[+-]?\d+$/.test(token.trim())) throw new Error(`"${token}" is not an integer`);
       const v = BigInt(token.trim());
       if (v < INT64_MIN || v > INT64_MAX) throw new Error(`${token} does not fit in int64`);
       return v;
@@ -220,10 +221,11 @@ function splitList(cell: string): string[] {
 }
 
 /**
- * JSON.parse loses integers beyond 2^53; integer literals with 16 or more digits outside strings
- * are quoted with a marker first so they come back exact.
+ * JSON.parse loses integers beyond 2^53 and turns `1.0` into 1. Number literals outside strings
+ * are read as their literal text instead (behind a marker), so they are typed exactly as CSV
+ * cells are: exact int64 past 2^53, text beyond int64, `1.0` and `1e3` floats.
  */
-const BIG_MARK = '\u0000bigint:';
+const NUMBER_MARK = '\u0000number:';
 function parseJsonLine(text: string): unknown {
   let out = '';
   let inString = false;
@@ -243,18 +245,16 @@ function parseJsonLine(text: string): unknown {
       continue;
     }
     if (ch === '-' || (ch >= '0' && ch <= '9')) {
-      const match = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+      const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
       const token = match?.[0] ?? ch;
-      if (match !== null && match[1] === undefined && match[2] === undefined && token.replace('-', '').length >= 16) {
-        // The marker's NUL is written as a JSON escape: a raw control character is not valid JSON.
-        out += `"\\u0000bigint:${token}"`;
-      } else out += token;
+      // The marker's NUL is written as a JSON escape: a raw control character is not valid JSON.
+      out += match === null ? token : `"\\u0000number:${token}"`;
       i += token.length - 1;
       continue;
     }
     out += ch;
   }
-  return JSON.parse(out, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(BIG_MARK) ? BigInt(value.slice(BIG_MARK.length)) : value));
+  return JSON.parse(out, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(NUMBER_MARK) ? value.slice(NUMBER_MARK.length) : value));
 }
 
 function toRawScalar(value: unknown): RawScalar | undefined {
@@ -293,12 +293,15 @@ export async function readManifestText(
   const body = text.replace(/^\uFEFF/, '');
   const problems: ManifestProblem[] = [];
   const raw: RawRow[] = [];
+  // Column names the file has: the header, or every key of a JSON Lines file.
+  const known = new Set<string>(format === 'caffe' ? ['path', 'label'] : ['path']);
   const malformed = (line: number, reason: string): void => {
     problems.push({ line, path: `${name}:${line}`, problem: 'malformed', reason: `${name}:${line}: ${reason}` });
   };
 
   if (format === 'csv' || format === 'tsv') {
     const { header, rows } = parseDelimited(body, format === 'csv' ? ',' : '\t', name);
+    for (const h of header) known.add(h);
     const seen = new Set<string>();
     for (const h of header) {
       if (seen.has(h)) throw new InputError(`${name}: column "${h}" appears twice in the header`, { path: name, line: 1 });
@@ -339,6 +342,7 @@ export async function readManifestText(
       }
       const cells = new Map<string, RawCell>();
       for (const [key, v] of Object.entries(value)) {
+        known.add(key);
         if (v === null) cells.set(key, null);
         else if (Array.isArray(v)) {
           const items = v.map(toRawScalar);
@@ -379,6 +383,13 @@ export async function readManifestText(
     });
   }
 
+  // A misspelt --column or --image-column would otherwise change nothing, silently.
+  const named = [...(options.imageColumns ?? []).map((c) => ['--image-column', c]), ...[...(options.columnTypes ?? new Map()).keys()].map((c) => ['--column', c])];
+  for (const [flag, column] of named) {
+    if (!known.has(column as string) && (format === 'csv' || format === 'tsv' || raw.length > 0)) {
+      throw new InvalidOptionError(`${flag} ${column}: ${name} has no column "${column}" (columns: ${[...known].join(', ')})`);
+    }
+  }
   // Column types over the whole file (or fixed by --column).
   const columns = new Map<string, ColumnType>();
   const imageColumns = new Set(options.imageColumns ?? []);
@@ -435,7 +446,7 @@ export async function readManifestText(
         }
       }
       if (bad !== null) {
-        malformed(row.line, bad);
+        problems.push({ line: row.line, path: relPath, problem: 'malformed', reason: `${name}:${row.line}: ${relPath}: ${bad}` });
         continue;
       }
       const images = new Map<string, { path: string; relPath: string }>();

@@ -12,6 +12,8 @@ export interface PlanInput {
   readonly size: number;
   /** Split fixed by the input itself (pre-split tree, manifest column); null to let `--split` decide. */
   readonly split: string | null;
+  /** What `--split` stratifies by when the class is not a folder (a manifest row's label); default the class name. */
+  readonly stratum?: string;
 }
 
 /** A split's fraction of the data, e.g. train 0.8. */
@@ -90,7 +92,7 @@ export function assignSplits<T extends PlanInput>(inputs: readonly T[], splits: 
   }
   const byClass = new Map<string, { input: T; u: number }[]>();
   for (const input of inputs) {
-    const key = input.className ?? '';
+    const key = input.stratum ?? input.className ?? '';
     const list = byClass.get(key) ?? [];
     list.push({ input, u: keyedUnit(seed, 'split', input.relPath) });
     byClass.set(key, list);

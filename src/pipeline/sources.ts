@@ -16,6 +16,8 @@ export interface InputItem extends PlanInput {
   readonly extra: ReadonlyMap<string, CellValue>;
   /** Second images of the row (--image-column). */
   readonly images: ReadonlyMap<string, { readonly path: string; readonly relPath: string }>;
+  /** `<manifest>:<line>` of a manifest row (named in its problems), or null. */
+  readonly origin: string | null;
 }
 
 /** A file or row that never became an input, and why. */
@@ -55,16 +57,21 @@ export async function gatherInputs(settings: ConvertSettings): Promise<Gathered>
       columnTypes: settings.columnTypes,
       imageColumns: settings.imageColumns,
     });
-    return fromManifest(manifest, `manifest (${manifest.format})`);
+    return fromManifest(manifest, `manifest (${manifest.format})`, settings.manifest);
   }
   if (settings.inputList !== null) {
     const manifest = await readManifestText(settings.inputList.join('\n'), { name: 'stdin', baseDir: process.cwd(), format: 'list' });
-    return fromManifest(manifest, 'list');
+    return fromManifest(manifest, 'list', 'stdin');
   }
   return fromFolder(settings);
 }
 
-function fromManifest(manifest: Awaited<ReturnType<typeof readManifest>>, kind: string): Gathered {
+/** The stratum of a labelled row: its label values (multi-label rows form their own strata); float labels do not stratify. */
+function stratumOf(label: CellValue | null): string {
+  return label === null || label.type === 'float' ? '' : JSON.stringify(label.values.map(String));
+}
+
+function fromManifest(manifest: Awaited<ReturnType<typeof readManifest>>, kind: string, name: string): Gathered {
   const inputs: InputItem[] = manifest.rows.map((row) => ({
     path: row.path,
     relPath: row.relPath,
@@ -74,6 +81,8 @@ function fromManifest(manifest: Awaited<ReturnType<typeof readManifest>>, kind: 
     size: row.size,
     extra: row.extra,
     images: row.images,
+    origin: `${name}:${row.line}`,
+    stratum: stratumOf(row.label),
   }));
   const problems = manifest.problems.map((p) => ({ path: p.path, problem: p.problem, reason: p.reason }));
   const columns = new Map([...manifest.columns].filter(([key]) => key !== 'label'));
@@ -100,7 +109,7 @@ async function fromFolder(settings: ConvertSettings): Promise<Gathered> {
       });
       continue;
     }
-    inputs.push({ path: file.path, relPath: file.relPath, className, label: null, split, size: file.size, extra: NO_EXTRA, images: NO_IMAGES });
+    inputs.push({ path: file.path, relPath: file.relPath, className, label: null, split, size: file.size, extra: NO_EXTRA, images: NO_IMAGES, origin: null });
   }
   return { inputs, problems, ignored, columns: new Map(), kind: preSplit ? 'pre-split folder' : 'folder' };
 }

@@ -2,7 +2,7 @@
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, invalidParameterError, UsageError } from '../errors.js';
-import type { ConvertSummary, SkippedFile, SplitSummary } from './convert.js';
+import { addClass, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from './convert.js';
 
 /** A worker's place in a run of `count` workers. */
 export interface WorkerSlice {
@@ -101,10 +101,20 @@ export async function mergeSummaries(dir: string): Promise<MergeReport> {
     for (const r of records) for (const [k, n] of Object.entries(r)) out[k] = (out[k] ?? 0) + n;
     return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   };
+  const addClasses = (tallies: Readonly<Record<string, ClassSummary>>[]): Record<string, ClassSummary> => {
+    const out: Record<string, ClassSummary> = {};
+    for (const t of tallies) for (const [k, c] of Object.entries(t)) addClass(out, k, c);
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  };
   const splits: Record<string, SplitSummary> = {};
   for (const name of Object.keys(first.splits)) {
     const splitShards = shards.filter((s) => parts.some((p) => p.splits[name]?.shards.some((x) => x.file === s.file)));
-    splits[name] = { records: sum((p) => p.splits[name]?.records ?? 0), bytes: splitShards.reduce((n, s) => n + s.bytes, 0), shards: splitShards };
+    splits[name] = {
+      records: sum((p) => p.splits[name]?.records ?? 0),
+      bytes: splitShards.reduce((n, s) => n + s.bytes, 0),
+      shards: splitShards,
+      classes: addClasses(parts.map((p) => p.splits[name]?.classes ?? {})),
+    };
   }
   const errors: SkippedFile[] = parts.flatMap((p) => p.errors).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const keys = new Map(parts.flatMap((p) => p.schema.keys).map((k) => [k.key, k.type]));
@@ -121,7 +131,7 @@ export async function mergeSummaries(dir: string): Promise<MergeReport> {
     warnings: parts.flatMap((p) => p.warnings).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     shards,
     splits,
-    classes: addCounts(parts.map((p) => p.classes)),
+    classes: addClasses(parts.map((p) => p.classes)),
     schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })) },
   };
   if (missing.length > 0) return { summary, missing };

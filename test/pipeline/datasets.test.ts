@@ -59,7 +59,15 @@ test('--split writes one shard set per split, every class in every split; --shuf
     assert.deepEqual([...classes].sort(), ['cats', 'dogs', 'fish'], `${split} has every class`);
   }
   assert.equal(s.splits.train?.records, s.splits.train?.shards.reduce((n, x) => n + x.records, 0));
-  assert.deepEqual(s.classes, { cats: 30, dogs: 20, fish: 10 });
+  assert.deepEqual(Object.fromEntries(Object.entries(s.classes).map(([k, c]) => [k, c.records])), { cats: 30, dogs: 20, fish: 10 });
+  // Per-class bytes are the frames of the class's records: over all classes, the bytes of all shards.
+  const classBytes = Object.values(s.classes).reduce((n, c) => n + c.bytes, 0);
+  assert.equal(classBytes, s.shards.reduce((n, x) => n + x.bytes, 0));
+  for (const [split, summary] of Object.entries(s.splits)) {
+    assert.equal(Object.values(summary.classes).reduce((n, c) => n + c.records, 0), summary.records, `${split} per-class records`);
+    assert.equal(Object.values(summary.classes).reduce((n, c) => n + c.bytes, 0), summary.bytes, `${split} per-class bytes`);
+    assert.deepEqual(Object.keys(summary.classes), ['cats', 'dogs', 'fish']);
+  }
   assert.equal(s.seed, 3);
   const b = await tempDir();
   await convert({ input, output: b, split: 'train=0.8,validation=0.1,test=0.1', shuffle: true, seed: 3, shards: 2, jobs: 8 });
@@ -147,6 +155,7 @@ test('schemas write the keys of the golden layouts (build_image_data, TFDS cifar
   const ours = await keysAndTypes(join(out, 'train-00000-of-00001.tfrecord'));
   const golden = await keysAndTypes(join(GOLDEN, 'build_image_data_validation-00000-of-00001'));
   for (const [k, type] of Object.entries(golden)) assert.equal(ours[k], type, `inception key ${k}`);
+  assert.equal((await inspectFiles([join(out, 'train-00000-of-00001.tfrecord')])).schema, 'inception');
 
   const tfds = await tempDir();
   await convert({ input: SAMPLE, output: tfds, schema: 'tfds', encode: 'png' });
@@ -184,4 +193,151 @@ test('convert - reads a list of paths from stdin', async () => {
   assert.equal(summary.records, 2);
   assert.equal(summary.errors[0].problem, 'missing-file');
   assert.equal(summary.source, 'list');
+});
+
+async function readAll(file: string): Promise<Record<string, Feature>[]> {
+  const out = [];
+  for await (const e of readExamples(file)) out.push(e.features);
+  return out;
+}
+
+/** image/filename -> split, read back from every shard in `dir`. */
+async function splitOfEachFile(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.tfrecord'))) {
+    const split = name.slice(0, name.indexOf('-'));
+    for (const f of await readAll(join(dir, name))) out.set(bytesText(f['image/filename'])[0] as string, split);
+  }
+  return out;
+}
+
+test('TSV manifests, Caffe lists and --manifest-format convert end to end', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'img dir'));
+  await copyFile(join(SAMPLE, 'graphics/d.png'), join(dir, 'img dir/a 1.png'));
+  await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(dir, 'img dir/b.png'));
+  await writeFile(join(dir, 'm.tsv'), 'path\tlabel\tscore\nimg dir/a 1.png\t2\t0.5;1.5\nimg dir/b.png\t0\t-1\n');
+  const tsvOut = await tempDir();
+  const tsv = await convert({ manifest: join(dir, 'm.tsv'), output: tsvOut });
+  assert.equal(tsv.source, 'manifest (tsv)');
+  const [a, b] = await readAll(join(tsvOut, 'train-00000-of-00001.tfrecord'));
+  assert.deepEqual(a?.['image/class/label'], { kind: 'int64', values: [2n] });
+  assert.deepEqual(a?.score, { kind: 'float', values: [0.5, 1.5] });
+  assert.deepEqual(b?.score, { kind: 'float', values: [-1] });
+  assert.deepEqual(bytesText(a?.['image/filename']), ['img dir/a 1.png']);
+
+  // Caffe: "path label", the last space separating them; ids are labels as they are.
+  await writeFile(join(dir, 'train.txt'), 'img dir/a 1.png 3\nimg dir/b.png 1\n');
+  const caffeOut = await tempDir();
+  const caffe = await convert({ manifest: join(dir, 'train.txt'), manifestFormat: 'caffe', output: caffeOut });
+  assert.equal(caffe.source, 'manifest (caffe)');
+  assert.deepEqual((await readAll(join(caffeOut, 'train-00000-of-00001.tfrecord'))).map((f) => f['image/class/label']), [
+    { kind: 'int64', values: [3n] }, { kind: 'int64', values: [1n] }]);
+
+  // A CSV named .txt is read as CSV when told so.
+  await writeFile(join(dir, 'list.txt'), 'path,label\nimg dir/b.png,x\n');
+  const csv = await convert({ manifest: join(dir, 'list.txt'), manifestFormat: 'csv', output: await tempDir() });
+  assert.equal(csv.source, 'manifest (csv)');
+  assert.deepEqual(csv.labels, ['x']);
+});
+
+test('manifest errors name the line, the file and the reason, and are counted like bad images', async () => {
+  const dir = await tempDir();
+  for (const n of ['a', 'b', 'c', 'd']) await copyFile(join(SAMPLE, 'graphics/d.png'), join(dir, `${n}.png`));
+  await writeFile(join(dir, 'labels.txt'), 'cat\ndog\n');
+  await writeFile(join(dir, 'm.csv'), 'path,label,n\na.png,cat,1\nmissing.png,cat,2\nb.png,bird,3\nc.png,dog,x\nd.png,dog\n');
+  const s = await convert({ manifest: join(dir, 'm.csv'), output: await tempDir(), labels: join(dir, 'labels.txt'), columns: { n: 'int64' } });
+  const m = join(dir, 'm.csv');
+  assert.deepEqual(s.errors.map((e) => [e.problem, e.reason]).sort(), [
+    ['malformed', `${m}:5: c.png: column "n": "x" is not an integer`],
+    ['malformed', `${m}:6: 2 cells where the header has 3`],
+    ['missing-file', `${m}:3: missing.png: file not found`],
+    ['unknown-label', `${m}:4: b.png: label "bird" is not in the label list ${join(dir, 'labels.txt')}`],
+  ]);
+  assert.equal(s.records, 1);
+  assert.equal(s.skipped, 4);
+  assert.equal(s.found, 5);
+  assert.equal(s.found, s.records + s.skipped + s.ignored);
+
+  // Integer labels (a Caffe list) under --labels: an id the list lacks is an unknown label too.
+  await writeFile(join(dir, 'caffe.txt'), 'a.png 1\nb.png 2\n');
+  const c = await convert({ manifest: join(dir, 'caffe.txt'), manifestFormat: 'caffe', output: await tempDir(), labels: join(dir, 'labels.txt') });
+  assert.equal(c.records, 1);
+  assert.deepEqual(c.errors.map((e) => [e.problem, e.reason]), [
+    ['unknown-label', `${join(dir, 'caffe.txt')}:2: b.png: label 2 is not an id in the label list ${join(dir, 'labels.txt')}`]]);
+});
+
+test('--split stratifies manifest rows by label: every label in every split', async () => {
+  const dir = await tempDir();
+  const rows = ['path,label'];
+  for (let i = 0; i < 36; i++) {
+    await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(dir, `${i}.png`));
+    rows.push(`${i}.png,${['cat', 'dog', 'fish'][i % 3]}`);
+  }
+  await writeFile(join(dir, 'm.csv'), `${rows.join('\n')}\n`);
+  const out = await tempDir();
+  // Seed 2 leaves cat out of validation when the rows are not stratified by label.
+  const s = await convert({ manifest: join(dir, 'm.csv'), output: out, split: 'train=0.6,validation=0.2,test=0.2', seed: 2 });
+  for (const split of ['train', 'validation', 'test']) {
+    assert.deepEqual(Object.keys(s.splits[split]?.classes ?? {}), ['cat', 'dog', 'fish'], `${split} has every label`);
+    assert.ok(Object.values(s.splits[split]?.classes ?? {}).every((c) => c.records > 0));
+  }
+});
+
+test('adding 10% more files keeps every earlier file in its split', async () => {
+  const input = await bigTree({ a: 30, b: 30, c: 40 });
+  const spec = { split: 'train=0.8,validation=0.1,test=0.1', seed: 4, shuffle: true } as const;
+  const before = await tempDir();
+  await convert({ input, output: before, ...spec });
+  const first = await splitOfEachFile(before);
+  assert.equal(first.size, 100);
+  for (const [cls, n] of [['a', 3], ['b', 3], ['c', 4]] as const) {
+    for (let i = 0; i < n; i++) await copyFile(join(SAMPLE, 'graphics/d.png'), join(input, cls, `new-${i}.png`));
+  }
+  const after = await tempDir();
+  await convert({ input, output: after, ...spec });
+  const second = await splitOfEachFile(after);
+  assert.equal(second.size, 110);
+  for (const [file, split] of first) assert.equal(second.get(file), split, file);
+  assert.ok(new Set(first.values()).size === 3, 'all three splits used');
+});
+
+test('--schema mnist matches the TFX MNIST golden\'s label type and pixel count (keys as convert_to_records.py)', async () => {
+  const golden = await keysAndTypes(join(GOLDEN, 'tfx_mnist_1000.tfrecord'));
+  assert.deepEqual(golden, { image_class: 'int64', image_floats: 'float' });
+  const [goldenFirst] = await readAll(join(GOLDEN, 'tfx_mnist_1000.tfrecord'));
+  const out = await tempDir();
+  const s = await convert({ input: SAMPLE, output: out, schema: 'mnist', channels: 1, resize: { width: 28, height: 28 }, keys: ['label=image_class'] });
+  const ours = await keysAndTypes(join(out, 'train-00000-of-00001.tfrecord'));
+  // Renamed to the golden's name, the label has the golden's type.
+  assert.equal(ours.image_class, golden.image_class);
+  assert.deepEqual(Object.keys(ours).sort(), ['depth', 'height', 'image_class', 'image_raw', 'width']);
+  // Pixels: TFX stores 784 floats, convert_to_records.py (the mnist schema) 784 uint8 bytes.
+  const [first] = await readAll(join(out, 'train-00000-of-00001.tfrecord'));
+  assert.ok(goldenFirst?.image_floats?.kind === 'float' && first?.image_raw?.kind === 'bytes');
+  assert.equal(first.image_raw.values[0]?.length, goldenFirst.image_floats.values.length);
+  assert.deepEqual([first.height, first.width, first.depth], [
+    { kind: 'int64', values: [28n] }, { kind: 'int64', values: [28n] }, { kind: 'int64', values: [1n] }]);
+  assert.deepEqual(s.schema.keys.find((k) => k.key === 'image_class'), { key: 'image_class', type: 'int64' });
+  // image_raw holds pixels: mnist implies --encode raw and refuses another encoding.
+  await assert.rejects(convert({ input: SAMPLE, output: await tempDir(), schema: 'mnist', encode: 'png' }), /Expected encode raw for schema mnist/);
+});
+
+test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt keep their ids and offset', async () => {
+  const input = await bigTree({ cat: 1, dog: 1 });
+  await assert.rejects(convert({ input, output: await tempDir(), labelMap: 'pbtxt' }), /reserves id 0 for "background".*--label-offset 1/);
+  const dir = await tempDir();
+  await writeFile(join(dir, 'ids.txt'), '1:cat\n2:dog\n');
+  const out = await tempDir();
+  const s = await convert({ input, output: out, labels: join(dir, 'ids.txt'), labelMap: 'pbtxt' });
+  assert.deepEqual(s.labelIds, [1, 2]);
+  assert.equal(s.labelOffset, 1, 'labels.txt lists bare names from id 1');
+  assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), 'cat\ndog\n');
+  assert.equal(await readFile(join(out, 'label_map.pbtxt'), 'utf8'), "item {\n  id: 1\n  name: 'cat'\n}\nitem {\n  id: 2\n  name: 'dog'\n}\n");
+  // The written pbtxt read back as --labels gives the same ids.
+  const again = await convert({ input, output: await tempDir(), labels: join(out, 'label_map.pbtxt') });
+  assert.deepEqual([again.labels, again.labelIds], [['cat', 'dog'], [1, 2]]);
+  const summary = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
+  assert.equal(summary.seed, 0);
+  assert.deepEqual(summary.classes, s.classes);
 });

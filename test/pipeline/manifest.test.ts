@@ -54,7 +54,7 @@ test('an integer beyond int64 makes an inferred column text, and is malformed in
   const fixed = await readManifest(join(dir, 'm.csv'), { columnTypes: new Map([['n', 'int64']]) });
   assert.equal(fixed.rows.length, 1);
   assert.equal(fixed.problems[0]?.line, 2);
-  assert.match(fixed.problems[0]?.reason ?? '', /m\.csv:2: column "n": 9223372036854775808 does not fit in int64/);
+  assert.match(fixed.problems[0]?.reason ?? '', /m\.csv:2: img\/a\.jpg: column "n": 9223372036854775808 does not fit in int64/);
   const asFloat = await readManifest(join(dir, 'm.csv'), { columnTypes: new Map([['n', 'float']]) });
   assert.equal(asFloat.rows[1]?.extra.get('n')?.type, 'float');
 });
@@ -109,4 +109,78 @@ test('image columns resolve a second file per row; a missing one is a row proble
   assert.deepEqual(m.rows[0]?.images.get('mask'), { path: join(dir, 'img/b.jpg'), relPath: 'img/b.jpg' });
   assert.equal(m.rows[0]?.extra.has('mask'), false);
   assert.match(m.problems[0]?.reason ?? '', /seg\.csv:3: img\/none\.png: file not found \(column "mask"\)/);
+});
+
+test('JSON Lines numbers are typed from their literal text, like CSV cells', async () => {
+  const dir = await dirWithImages();
+  await writeFile(join(dir, 'm.jsonl'), [
+    '{"path": "img/a.jpg", "ratio": 1.0, "exp": 1e3, "neg": -4, "big": 9007199254740993, "huge": 1, "code": "007", "gap": null, "list": [1, 2.5]}',
+    '{"path": "img/b.jpg", "ratio": 2.0, "exp": 2, "neg": -9223372036854775808, "big": -9007199254740993, "huge": 100000000000000000000, "code": "012", "gap": 3, "list": []}',
+  ].join('\n'));
+  const m = await readManifest(join(dir, 'm.jsonl'));
+  assert.deepEqual(m.problems, []);
+  assert.deepEqual(Object.fromEntries(m.columns), {
+    ratio: 'float', exp: 'float', neg: 'int64', big: 'int64', huge: 'bytes', code: 'bytes', gap: 'int64', list: 'float',
+  });
+  const [a, b] = m.rows;
+  assert.deepEqual(a?.extra.get('ratio'), { type: 'float', values: [1] }, '1.0 is a float, not the integer JSON.parse makes of it');
+  assert.deepEqual(a?.extra.get('exp'), { type: 'float', values: [1000] });
+  assert.deepEqual(b?.extra.get('neg'), { type: 'int64', values: [-(2n ** 63n)] });
+  assert.deepEqual(a?.extra.get('big'), { type: 'int64', values: [9007199254740993n] });
+  assert.deepEqual(b?.extra.get('big'), { type: 'int64', values: [-9007199254740993n] });
+  assert.deepEqual(b?.extra.get('huge'), { type: 'bytes', values: ['100000000000000000000'] }, 'beyond int64: text, exact digits');
+  assert.deepEqual(a?.extra.get('huge'), { type: 'bytes', values: ['1'] });
+  assert.deepEqual(a?.extra.get('code'), { type: 'bytes', values: ['007'] });
+  assert.equal(a?.extra.has('gap'), false, 'null is an empty cell');
+  assert.deepEqual(a?.extra.get('list'), { type: 'float', values: [1, 2.5] });
+  assert.equal(b?.extra.has('list'), false, 'an empty array is an empty cell');
+});
+
+test('CSV: integers between 2^53 and int64 stay exact; a column with one text cell is text; --column fixes a type', async () => {
+  const dir = await dirWithImages();
+  await writeFile(join(dir, 'm.csv'), 'path,id,mixed,zip\nimg/a.jpg,9007199254740993,-1,007\nimg/b.jpg,-9223372036854775808,x,\nimg/c.jpg,,2.5,123\n');
+  const m = await readManifest(join(dir, 'm.csv'));
+  assert.deepEqual(Object.fromEntries(m.columns), { id: 'int64', mixed: 'bytes', zip: 'bytes' });
+  assert.deepEqual(m.rows.map((r) => r.extra.get('id')?.values[0]), [9007199254740993n, -(2n ** 63n), undefined]);
+  assert.deepEqual(m.rows.map((r) => r.extra.get('mixed')?.values[0]), ['-1', 'x', '2.5']);
+  const fixed = await readManifest(join(dir, 'm.csv'), { columnTypes: new Map([['zip', 'int64'], ['mixed', 'float']]) });
+  // "007" read as an int64 when asked; "x" is not a float: its row is reported with line and path.
+  assert.deepEqual(fixed.rows.map((r) => [r.relPath, r.extra.get('zip')?.values[0]]), [['img/a.jpg', 7n], ['img/c.jpg', 123n]]);
+  assert.deepEqual(fixed.problems.map((p) => [p.line, p.path, p.problem]), [[3, 'img/b.jpg', 'malformed']]);
+  assert.match(fixed.problems[0]?.reason ?? '', /m\.csv:3: img\/b\.jpg: column "mixed": "x" is not a number$/);
+});
+
+test('TSV: lists and empty cells, no quoting', async () => {
+  const dir = await dirWithImages();
+  await writeFile(join(dir, 'm.tsv'), 'path\tlabel\tbox\tnote\nimg/a.jpg\tcat;dog\t0.1;0.2;0.5;0.9\t"as is"\nimg/b.jpg\tdog\t\t\n');
+  const m = await readManifest(join(dir, 'm.tsv'));
+  assert.equal(m.format, 'tsv');
+  assert.deepEqual(m.rows[0]?.label, { type: 'bytes', values: ['cat', 'dog'] });
+  assert.deepEqual(m.rows[0]?.extra.get('box'), { type: 'float', values: [0.1, 0.2, 0.5, 0.9] });
+  assert.deepEqual(m.rows[0]?.extra.get('note'), { type: 'bytes', values: ['"as is"'] });
+  assert.equal(m.rows[1]?.extra.size, 0);
+});
+
+test('a --column or --image-column naming no column of the manifest is an error', async () => {
+  const dir = await dirWithImages();
+  await writeFile(join(dir, 'm.csv'), 'path,mask,weight\nimg/a.jpg,img/b.jpg,1\n');
+  await assert.rejects(readManifest(join(dir, 'm.csv'), { imageColumns: ['maks'] }),
+    (e: unknown) => e instanceof InvalidOptionError && /--image-column maks: .*m\.csv has no column "maks" \(columns: path, mask, weight\)/.test(e.message));
+  await assert.rejects(readManifest(join(dir, 'm.csv'), { columnTypes: new Map([['wieght', 'float']]) }), /--column wieght: /);
+  await writeFile(join(dir, 'm.jsonl'), '{"path": "img/a.jpg"}\n{"path": "img/b.jpg", "w": 1}\n');
+  assert.equal((await readManifest(join(dir, 'm.jsonl'), { columnTypes: new Map([['w', 'float']]) })).columns.get('w'), 'float');
+  await assert.rejects(readManifest(join(dir, 'm.jsonl'), { columnTypes: new Map([['x', 'float']]) }), /has no column "x"/);
+  await writeFile(join(dir, 'list.txt'), 'img/a.jpg 1\n');
+  const caffe = await readManifest(join(dir, 'list.txt'), { format: 'caffe', columnTypes: new Map([['label', 'float']]) });
+  assert.deepEqual(caffe.rows[0]?.label, { type: 'float', values: [1] });
+});
+
+test('paths are relative to the manifest\'s folder, or absolute (kept as written for image/filename)', async () => {
+  const dir = await dirWithImages();
+  await mkdir(join(dir, 'lists'));
+  await writeFile(join(dir, 'lists/m.csv'), `path\n../img/a.jpg\n${join(dir, 'img/b.jpg')}\n`);
+  const m = await readManifest(join(dir, 'lists/m.csv'));
+  assert.deepEqual(m.problems, []);
+  assert.deepEqual(m.rows.map((r) => [r.path, r.relPath]), [
+    [join(dir, 'img/a.jpg'), '../img/a.jpg'], [join(dir, 'img/b.jpg'), join(dir, 'img/b.jpg').replace(/\\/g, '/')]]);
 });
