@@ -217,10 +217,11 @@ async function transform(
   // libvips drops alpha when converting to 8-bit b-w, and its grey16 -> b-w cast rounds where
   // TensorFlow, libpng and PIL take v >> 8 (its rgb16 -> sRGB cast is exactly v >> 8). So grey
   // with alpha, or 16-bit grey reduced to 8 bits, is rendered as sRGB and its bands picked here.
-  // Alpha is flattened here, not by libvips (which is off by one for ~1 in 4 partly transparent
-  // pixels): round((c * a + background * (max - a)) / max), PIL's alpha_composite exactly. sharp
-  // resizes with premultiplied alpha, so flattening after a resize gives the same picture.
+  // Alpha is flattened here, not by libvips (which truncates, one level dark for about half of
+  // partly transparent pixels): round((c * a + background * (max - a)) / max), PIL's
+  // alpha_composite exactly. Before a resize, so that edges never ring or bleed; else at the end.
   const flatten = srcAlpha && !alphaOut;
+  const flattenFirst = flatten && (settings.resize !== null || settings.resizeShorter !== null);
   const pickGrey = greyOut && srcGrey && (flatten || (!sixteen && (alphaOut || meta.depth === 'ushort')));
   // libvips' b-w is luminance in linear light (Rec. 709), up to 45 levels away from the Rec. 601
   // luma of gamma-encoded values that libjpeg (TensorFlow's decode_jpeg channels=1), PIL and
@@ -236,6 +237,12 @@ async function transform(
     // rotate() with no angle applies EXIF orientation; sharp then writes no orientation tag.
     if (settings.autoOrient) image = image.rotate();
     const [ow, oh] = orientation >= 5 ? [height, width] : [width, height];
+    if (flattenFirst) {
+      const { data, info } = await image.toColourspace(sixteen ? 'rgb16' : 'srgb').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+      const flat = flattenOnto({ data, width: info.width, height: info.height, channels: info.channels, sixteen }, settings.background);
+      const view = sixteen ? new Uint16Array(flat.data.buffer, flat.data.byteOffset, flat.data.length / 2) : flat.data;
+      image = sharp(view, { raw: { width: flat.width, height: flat.height, channels: 3 }, limitInputPixels: settings.maxPixels });
+    }
 
     if (settings.resize !== null) {
       image = image.resize({
@@ -258,7 +265,7 @@ async function transform(
     if (stored === 'raw' || pickGrey || lumaGrey || flatten || settings.centerCrop !== null) {
       const { data, info } = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
       let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels, sixteen };
-      if (flatten) pixels = flattenOnto(pixels, settings.background);
+      if (flatten && !flattenFirst) pixels = flattenOnto(pixels, settings.background);
       if (pickGrey) pixels = pickBands(pixels, alphaOut ? [0, pixels.channels - 1] : [0]);
       if (lumaGrey) pixels = lumaOf(pixels);
       if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
