@@ -228,6 +228,12 @@ test('16-bit inputs: 8-bit output is v >> 8 (scaled, not clipped); --depth 16 ke
   const tensor = await raw(source, { depth: 16 });
   assert.deepEqual([tensor.dtype, tensor.shape, tensor.bytes.length], ['uint16', [600, 900, 3], 600 * 900 * 3 * 2]);
   for (const i of [0, 1, 2, 900 * 300 * 3 + 1, src.length - 1]) assert.equal(tensor.bytes.readUInt16LE(i * 2), src[i], `sample ${i}, little-endian`);
+  // 8-bit sources under --depth 16 are widened over the full range (v * 257), grey as colour.
+  const grey8 = await readFile(join(IMAGES, 'documents/page.png'));
+  const g8 = await raw(grey8);
+  const g16 = await raw(grey8, { depth: 16 });
+  assert.deepEqual([g16.dtype, g16.shape], ['uint16', g8.shape]);
+  for (const i of [0, 1000, g8.bytes.length - 1]) assert.equal(g16.bytes.readUInt16LE(i * 2), (g8.bytes[i] as number) * 257, `grey sample ${i}`);
   for (const encode of ['jpeg', 'keep'] as const) {
     assert.throws(() => resolveImageSettings({ depth: 16, encode }), (e: unknown) => e instanceof InvalidOptionError
       && /png or raw/.test(e.message) && e.message.includes(`encode ${encode}`), encode);
