@@ -118,7 +118,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--center-crop <WxH>', 'crop the centre W x H after resizing', parseDimensions('--center-crop'))
     .addOption(new Option('--kernel <name>', 'resampling kernel (default lanczos3)').choices(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']))
     .option('--no-enlarge', 'never enlarge images smaller than the target size')
-    .addOption(new Option('--channels <n>', '1 greyscale, 3 flatten alpha onto --background, 4 add opaque alpha').choices(['1', '3', '4']).argParser(Number))
+    .addOption(new Option('--channels <n>', '1 greyscale (Rec. 601 luma), 3 flatten alpha onto --background, 4 add opaque alpha').choices(['1', '3', '4']).argParser(Number))
     .option('--background <colour>', 'padding/flatten colour, #rrggbb or r,g,b (default black)', parseRgb('--background'))
     .option('--max-pixels <n>', 'reject images with more pixels (default 268402689, sharp\'s)', parseInteger('--max-pixels', 1))
     .addOption(new Option('--icc <mode>', 'embedded ICC profiles of RGB/grey images: keep = keep pixel values as TensorFlow decodes them and embed the profile (default); srgb = convert pixels to sRGB (CMYK is always converted)').choices(['keep', 'srgb']))

@@ -4,7 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 import { ImageError, type ImageProblem } from '../errors.js';
 import { decodeBmp } from './bmp.js';
 import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
-import type { ImageSettings, RawDtype, Size } from './settings.js';
+import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
 import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
@@ -191,7 +191,8 @@ async function transform(
 
   let meta: sharp.Metadata;
   try {
-    meta = await open().metadata();
+    // Headers only, without sharp's pixel limit, so that a bomb is refused below with its size.
+    meta = await (raw === null ? sharp(source, { ...input, limitInputPixels: false }) : open()).metadata();
   } catch (error) {
     fail(classifySharpError(error), `${name}: cannot read: ${(error as Error).message}`, context, error);
   }
@@ -216,7 +217,16 @@ async function transform(
   // libvips drops alpha when converting to 8-bit b-w, and its grey16 -> b-w cast rounds where
   // TensorFlow, libpng and PIL take v >> 8 (its rgb16 -> sRGB cast is exactly v >> 8). So grey
   // with alpha, or 16-bit grey reduced to 8 bits, is rendered as sRGB and its bands picked here.
-  const pickGrey = !sixteen && greyOut && (alphaOut || meta.depth === 'ushort');
+  // Alpha is flattened here, not by libvips (which truncates, one level dark for about half of
+  // partly transparent pixels): round((c * a + background * (max - a)) / max), PIL's
+  // alpha_composite exactly. Before a resize, so that edges never ring or bleed; else at the end.
+  const flatten = srcAlpha && !alphaOut;
+  const flattenFirst = flatten && (settings.resize !== null || settings.resizeShorter !== null);
+  const pickGrey = greyOut && srcGrey && (flatten || (!sixteen && (alphaOut || meta.depth === 'ushort')));
+  // libvips' b-w is luminance in linear light (Rec. 709), up to 45 levels away from the Rec. 601
+  // luma of gamma-encoded values that libjpeg (TensorFlow's decode_jpeg channels=1), PIL and
+  // OpenCV compute. So colour to grey is rendered as RGB and computed here, as PIL does.
+  const lumaGrey = greyOut && !srcGrey;
 
   try {
     let image = header?.gifTransparentRgb != null ? await gifFirstFrame(source, header.gifTransparentRgb, input) : open();
@@ -227,10 +237,12 @@ async function transform(
     // rotate() with no angle applies EXIF orientation; sharp then writes no orientation tag.
     if (settings.autoOrient) image = image.rotate();
     const [ow, oh] = orientation >= 5 ? [height, width] : [width, height];
-
-    // Alpha is handled up front: flattening before a resize keeps edges from bleeding dark.
-    if (!alphaOut && srcAlpha) image = image.flatten({ background: settings.background });
-    if (settings.channels === 1 && !srcGrey) image = image.greyscale();
+    if (flattenFirst) {
+      const { data, info } = await image.toColourspace(sixteen ? 'rgb16' : 'srgb').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+      const flat = flattenOnto({ data, width: info.width, height: info.height, channels: info.channels, sixteen }, settings.background);
+      const view = sixteen ? new Uint16Array(flat.data.buffer, flat.data.byteOffset, flat.data.length / 2) : flat.data;
+      image = sharp(view, { raw: { width: flat.width, height: flat.height, channels: 3 }, limitInputPixels: settings.maxPixels });
+    }
 
     if (settings.resize !== null) {
       image = image.resize({
@@ -246,14 +258,16 @@ async function transform(
     }
     if (settings.channels === 4) image = image.ensureAlpha(1);
     // sharp works in sRGB unless told otherwise, so grey and 16-bit output must be asked for.
-    if (sixteen) image = image.toColourspace(greyOut ? 'grey16' : 'rgb16');
-    else if (pickGrey) image = image.toColourspace('srgb');
+    if (sixteen) image = image.toColourspace(greyOut && !pickGrey && !lumaGrey ? 'grey16' : 'rgb16');
+    else if (pickGrey || lumaGrey || flatten) image = image.toColourspace('srgb');
     else if (greyOut) image = image.toColourspace('b-w');
 
-    if (stored === 'raw' || pickGrey || settings.centerCrop !== null) {
+    if (stored === 'raw' || pickGrey || lumaGrey || flatten || settings.centerCrop !== null) {
       const { data, info } = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
       let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels, sixteen };
+      if (flatten && !flattenFirst) pixels = flattenOnto(pixels, settings.background);
       if (pickGrey) pixels = pickBands(pixels, alphaOut ? [0, pixels.channels - 1] : [0]);
+      if (lumaGrey) pixels = lumaOf(pixels);
       if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
       if (pixels.channels !== outChannels) throw new Error(`internal: ${pixels.channels} channels decoded where ${outChannels} were planned`);
       if (stored === 'raw') return toRaw(pixels, sourceFormat, settings, notes);
@@ -351,6 +365,44 @@ function pickBands(pixels: Pixels, bands: readonly number[]): Pixels {
     }
   }
   return { ...pixels, data: out, channels: bands.length };
+}
+
+/** RGBA pixels composited onto an opaque background colour, rounded to nearest: RGB out. */
+function flattenOnto(pixels: Pixels, background: Rgb): Pixels {
+  if (pixels.channels !== 4) throw new Error(`internal: flattening ${pixels.channels} channels where RGBA was planned`);
+  const n = pixels.width * pixels.height;
+  const max = pixels.sixteen ? 65535 : 255;
+  const back = [background.r, background.g, background.b].map((v) => v * (max / 255));
+  // sharp's 16-bit samples are in host byte order: read and write them as such.
+  const src = pixels.sixteen ? new Uint16Array(Uint8Array.from(pixels.data).buffer) : pixels.data;
+  const out = pixels.sixteen ? new Uint16Array(n * 3) : Buffer.alloc(n * 3);
+  for (let p = 0; p < n; p++) {
+    const a = src[p * 4 + 3] as number;
+    for (let k = 0; k < 3; k++) {
+      // Integer rounding of (c * a + b * (max - a)) / max: the quotient is never exactly a half.
+      out[p * 3 + k] = Math.floor((2 * ((src[p * 4 + k] as number) * a + (back[k] as number) * (max - a)) + max) / (2 * max));
+    }
+  }
+  return { ...pixels, data: out instanceof Buffer ? out : Buffer.from(out.buffer), channels: 3 };
+}
+
+/**
+ * Rec. 601 luma of interleaved RGB(A) pixels, exactly as PIL's convert('L'):
+ * (299 R + 587 G + 114 B) / 1000 in 16-bit fixed point, rounded. Alpha, when present, is dropped
+ * (the caller flattened it already).
+ */
+function lumaOf(pixels: Pixels): Pixels {
+  const n = pixels.width * pixels.height;
+  const c = pixels.channels;
+  // sharp's 16-bit samples are in host byte order: read and write them as such.
+  const src = pixels.sixteen ? new Uint16Array(Uint8Array.from(pixels.data).buffer) : pixels.data;
+  const grey = pixels.sixteen ? new Uint16Array(n) : Buffer.alloc(n);
+  for (let p = 0; p < n; p++) {
+    const at = p * c;
+    grey[p] = Math.floor(((src[at] as number) * 19595 + (src[at + 1] as number) * 38470 + (src[at + 2] as number) * 7471 + 0x8000) / 65536);
+  }
+  const data = grey instanceof Buffer ? grey : Buffer.from(grey.buffer);
+  return { ...pixels, data, channels: 1 };
 }
 
 /** The centred crop of decoded pixels (after resizing); the image must be at least as large. */

@@ -92,3 +92,33 @@ test('--help documents exit codes and every flag has a description', () => {
   }
   assert.match(r.stdout, /4:4:4/);
 });
+
+test('--help lists every image flag and states the JPEG chroma subsampling and baseline (not progressive) coding', () => {
+  const r = run(['convert', '--help']);
+  assert.equal(r.code, 0);
+  for (const flag of ['--encode', '--quality', '--chroma-subsampling', '--png-compression', '--dtype', '--scale', '--layout', '--channel-order',
+    '--no-auto-orient', '--depth', '--density', '--resize', '--fit', '--resize-shorter', '--center-crop', '--kernel', '--no-enlarge',
+    '--channels', '--background', '--max-pixels', '--icc', '--validate']) {
+    assert.match(r.stdout, new RegExp(`\\n\\s+${flag}\\b`), flag);
+  }
+  assert.match(r.stdout, /JPEG chroma subsampling \(default 4:4:4/);
+  assert.match(r.stdout, /not\s+progressive/);
+});
+
+test('image flags reach the image step: Caffe-style raw, float32 0..1, and --depth 16 refused for JPEG', async () => {
+  const out = await tempDir();
+  const r = run(['convert', SAMPLE, '-o', out, '--json', '--encode', 'raw', '--layout', 'chw', '--channel-order', 'bgr', '--dtype', 'float32',
+    '--scale', '1', '--resize', '8x6', '--fit', 'fill', '--kernel', 'nearest', '--channels', '3', '--background', 'white', '--no-auto-orient', '--max-pixels', '6000000']);
+  assert.equal(r.code, 0, r.stderr);
+  const image = JSON.parse(r.stdout).options.image;
+  assert.deepEqual(
+    [image.encode, image.layout, image.channelOrder, image.dtype, image.scale, image.resize, image.fit, image.kernel, image.channels, image.background, image.autoOrient, image.maxPixels],
+    ['raw', 'chw', 'bgr', 'float32', 1, { width: 8, height: 6 }, 'fill', 'nearest', 3, { r: 255, g: 255, b: 255 }, false, 6000000],
+  );
+  const depth = run(['convert', SAMPLE, '-o', await tempDir(), '--depth', '16', '--encode', 'jpeg']);
+  assert.equal(depth.code, 2);
+  assert.match(depth.stderr, /Expected encode png or raw for depth 16 but received encode jpeg/);
+  const crop = run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
+  assert.equal(crop.code, 2);
+  assert.match(crop.stderr, /--center-crop/);
+});
