@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, writeFile, symlink } from 'node:
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convert } from '../../src/pipeline/index.js';
+import { convert, DEFAULT_SHARD_BYTES, parseByteSize, resolveConvertOptions } from '../../src/pipeline/index.js';
 import { readRecordFile } from '../../src/record/index.js';
 import { decodeExample, type Feature } from '../../src/example/index.js';
 import { OutputExistsError, StrictModeError, InterruptedError, InvalidOptionError } from '../../src/errors.js';
@@ -113,6 +113,23 @@ test('sharding by records and by size, with gzip and zlib suffixes', async () =>
   assert.ok(s2.shards.length > 1);
   assert.ok(s2.shards.every((s) => s.file.endsWith('.tfrecord.zz')));
   assert.equal(s2.shards.reduce((n, s) => n + s.records, 0), s2.records);
+});
+
+test('shard sizes parse as powers of 1024; the default is one shard per ~256 MB; --shards N always makes N files', async () => {
+  assert.equal(parseByteSize('256MB'), 256 * 1024 * 1024);
+  assert.equal(parseByteSize('1GB'), 1024 ** 3);
+  assert.equal(parseByteSize('1.5kb'), 1536);
+  assert.equal(parseByteSize('1048576'), 1048576);
+  assert.throws(() => parseByteSize('-1MB'), InvalidOptionError);
+  assert.throws(() => parseByteSize('0'), InvalidOptionError);
+  assert.equal(DEFAULT_SHARD_BYTES, 256 * 1024 * 1024);
+  assert.deepEqual(resolveConvertOptions({ input: SAMPLE, output: 'x' }).sharding, { kind: 'size', bytes: DEFAULT_SHARD_BYTES });
+  const out = await tempDir();
+  const summary = await convert({ input: SAMPLE, output: out, shards: 9, prefix: 'validation' });
+  const names = (await readdir(out)).filter((n) => n.includes('.tfrecord')).sort();
+  assert.deepEqual(names, Array.from({ length: 9 }, (_, i) => `validation-0000${i}-of-00009.tfrecord`));
+  assert.equal(summary.shards.reduce((n, s) => n + s.records, 0), 7);
+  assert.ok(summary.shards.some((s) => s.records === 0 && s.bytes === 0), 'an empty planned shard is still written, so -of-N never lies');
 });
 
 test('bad inputs are reported and counted; the run goes on; --strict stops and leaves nothing', async () => {
