@@ -260,7 +260,10 @@ test('verify reports every problem in a file and keeps going: two bad data CRCs,
   const frames = [good, good, Buffer.from([0xff, 0xff, 0xff]), good, rawBad, good].map((p) => frameRecordToBuffer(p));
   const offsets = frames.map((_, i) => frames.slice(0, i).reduce((n, f) => n + f.length, 0));
   // Flip one data byte of records 1 and 3.
-  for (const i of [1, 3]) (frames[i] as Buffer)[12] ^= 0x01;
+  for (const i of [1, 3]) {
+    const frame = frames[i] as Buffer;
+    frame[12] = (frame[12] as number) ^ 0x01;
+  }
   const file = join(dir, 'many.tfrecord');
   await writeFile(file, Buffer.concat(frames));
   const report = await verifyFiles([file], { decode: true });
