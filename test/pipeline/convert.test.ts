@@ -188,6 +188,21 @@ test('no class folders: records carry no label features and no labels.txt is wri
   assert.deepEqual((await readdir(out)).includes('labels.txt'), false);
 });
 
+test('the format comes from the bytes, never the extension: a PNG named .jpg is png, an extension-less JPEG is converted', async () => {
+  const input = await tempDir();
+  await mkdir(join(input, 'c'));
+  await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'c', 'really-a-png.jpg'));
+  await cp(join(SAMPLE, 'animals', 'HappyFish.jpg'), join(input, 'c', 'no-extension'));
+  await writeFile(join(input, 'c', 'readme'), 'plain text without an extension');
+  const out = await tempDir();
+  const summary = await convert({ input, output: out });
+  assert.deepEqual([summary.records, summary.skipped, summary.ignored], [2, 0, 1]);
+  assert.deepEqual(summary.ignoredFiles.map((f) => f.path), ['c/readme']);
+  const [shard] = await readAll(out);
+  const formats = Object.fromEntries((shard?.examples ?? []).map((e) => [text(e.features['image/filename']), text(e.features['image/format'])]));
+  assert.deepEqual(formats, { 'c/no-extension': 'jpeg', 'c/really-a-png.jpg': 'png' });
+});
+
 test('label offset, fixed labels, include/exclude and symlinks', async () => {
   const out = await tempDir();
   const labels = join(await tempDir(), 'labels.txt');

@@ -11,7 +11,7 @@ import {
 import { bytesFeature, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
 import * as entry from '../../src/index.js';
 import { createRecordFileWriter, frameRecordToBuffer } from '../../src/record/index.js';
-import { NotIndexableError } from '../../src/errors.js';
+import { InputError, NotIndexableError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(ROOT, 'fixtures/golden');
@@ -33,6 +33,19 @@ test('every golden file inspects and verifies clean, except the 16 spectrogram r
   assert.equal(decoded.problems.length, 16);
   assert.ok(decoded.problems.every((p) => p.file.endsWith('spectrogram_validation-00000-of-00001') && /declares format "TIF" but the bytes are jpeg/.test(p.message)));
   assert.deepEqual(decoded.problems.map((p) => p.recordIndex), Array.from({ length: 16 }, (_, i) => i));
+});
+
+test('read commands take files, globs and folders; a folder keeps only record files; no match is an InputError', async () => {
+  const globbed = await expandRecordFiles([join(GOLDEN, '*.gz')]);
+  assert.deepEqual(globbed.map((f) => f.slice(GOLDEN.length + 1)),
+    ['beam_penguin_eval.tfrecord.gz', 'beam_sequence_examples.tfrecord.gz', 'beam_tfrecorder_validation.tfrecord.gz', 'hadoop_zipped_part-m-00000.gz']);
+  const mixed = await expandRecordFiles([join(GOLDEN, 'tf_singles.tfrecords'), join(GOLDEN, 'tf_*')]);
+  assert.deepEqual(mixed, [join(GOLDEN, 'tf_singles.tfrecords')], 'duplicates are removed');
+  const out = await tempDir();
+  await convert({ input: SAMPLE, output: out, index: true });
+  assert.deepEqual(await expandRecordFiles([out]), [join(out, 'train-00000-of-00001.tfrecord')], 'not dataset.json, labels.txt or the .idx');
+  await assert.rejects(expandRecordFiles([join(GOLDEN, 'nothing-*.tfrecord')]), InputError);
+  await assert.rejects(expandRecordFiles([join(GOLDEN, 'raccoon_test_images')]), (e: unknown) => e instanceof InputError && /holds no record files/.test(e.message));
 });
 
 test('inspect reports types, value counts, label histograms, image formats and the schema', async () => {
