@@ -124,6 +124,7 @@ test('shard sizes parse as powers of 1024; the default is one shard per ~256 MB;
   assert.throws(() => parseByteSize('0'), InvalidOptionError);
   assert.equal(DEFAULT_SHARD_BYTES, 256 * 1024 * 1024);
   assert.deepEqual(resolveConvertOptions({ input: SAMPLE, output: 'x' }).sharding, { kind: 'size', bytes: DEFAULT_SHARD_BYTES });
+  assert.throws(() => resolveConvertOptions({ input: SAMPLE, output: '-', shards: 2 }), (e: unknown) => e instanceof InvalidOptionError && /unsharded stream/.test(e.message));
   const out = await tempDir();
   const summary = await convert({ input: SAMPLE, output: out, shards: 9, prefix: 'validation' });
   const names = (await readdir(out)).filter((n) => n.includes('.tfrecord')).sort();
