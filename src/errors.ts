@@ -74,7 +74,12 @@ export function invalidParameterError(name: string, expected: string, actual: un
   return new InvalidOptionError(`Expected ${expected} for ${name} but received ${shown} of type ${typeof actual}`);
 }
 
-/** The stream ended inside a record: its header promised more bytes than there were. */
+/**
+ * The stream ended inside a record: its header promised more bytes than there were.
+ *
+ * @example
+ * catch (e) { if (e instanceof TruncatedRecordError) console.error(`cut at byte ${e.context.offset}`); }
+ */
 export class TruncatedRecordError extends Img2TfrecordError {
   constructor(offset: number, detail: string, context: Omit<ErrorContext, 'offset'> = {}) {
     super('ERR_TRUNCATED_RECORD', `${where(context.path)}truncated record at offset ${offset}: ${detail}`, { ...context, offset });
@@ -84,7 +89,13 @@ export class TruncatedRecordError extends Img2TfrecordError {
 /** Which part of a frame failed its check. */
 export type CorruptRegion = 'length' | 'data' | 'compression';
 
-/** A frame's length CRC or data CRC does not match. */
+/**
+ * A frame's length CRC or data CRC does not match (or compressed data is damaged): see `region`.
+ *
+ * @example
+ * try { for await (const r of readRecordFile('a.tfrecord')) use(r); }
+ * catch (e) { if (e instanceof CorruptRecordError) console.error(e.region, e.context.offset); }
+ */
 export class CorruptRecordError extends Img2TfrecordError {
   readonly region: CorruptRegion;
   constructor(offset: number, region: CorruptRegion, detail: string, context: Omit<ErrorContext, 'offset'> = {}) {
@@ -93,7 +104,12 @@ export class CorruptRecordError extends Img2TfrecordError {
   }
 }
 
-/** A record's (CRC-valid) length exceeds the reader's maximum record size. */
+/**
+ * A record's (CRC-valid) length exceeds the reader's maximum record size.
+ *
+ * @example
+ * readRecordFile('big.tfrecord', { maxRecordSize: 2 ** 31 }); // raise the limit when records are that large
+ */
 export class RecordTooLargeError extends Img2TfrecordError {
   constructor(offset: number, length: number, max: number, context: Omit<ErrorContext, 'offset'> = {}) {
     super(
@@ -104,14 +120,25 @@ export class RecordTooLargeError extends Img2TfrecordError {
   }
 }
 
-/** write() was called on a writer after close(). */
+/**
+ * write() was called on a writer after close().
+ *
+ * @example
+ * await writer.close();
+ * await writer.write(payload); // rejects with WriterClosedError (code ERR_WRITER_CLOSED)
+ */
 export class WriterClosedError extends Img2TfrecordError {
   constructor() {
     super('ERR_WRITER_CLOSED', 'Cannot write: the record writer is closed');
   }
 }
 
-/** A record's payload is not a valid tf.train.Example. */
+/**
+ * A record's payload is not a valid tf.train.Example.
+ *
+ * @example
+ * catch (e) { if (e instanceof ExampleParseError) console.error(e.context.path, e.context.recordIndex); }
+ */
 export class ExampleParseError extends Img2TfrecordError {
   constructor(detail: string, context: ErrorContext = {}) {
     super('ERR_EXAMPLE_PARSE', `${where(context.path)}record ${context.recordIndex ?? '?'} is not a tf.train.Example: ${detail}`, context);
@@ -139,7 +166,13 @@ export class ImageError extends Img2TfrecordError {
   }
 }
 
-/** An output file already exists and --overwrite was not given. */
+/**
+ * An output file already exists and --overwrite was not given.
+ *
+ * @example
+ * await convert({ input: 'photos', output: 'out' }); // OutputExistsError if out/ holds train-*.tfrecord
+ * await convert({ input: 'photos', output: 'out', overwrite: true });
+ */
 export class OutputExistsError extends Img2TfrecordError {
   constructor(path: string) {
     super('ERR_OUTPUT_EXISTS', `${path} already exists; pass --overwrite to replace it`, { path });
@@ -160,21 +193,38 @@ export class InputError extends Img2TfrecordError {
   }
 }
 
-/** --strict stopped the run at the first bad input. */
+/**
+ * --strict stopped the run at the first bad input; `cause` is the input's ImageError.
+ *
+ * @example
+ * catch (e) { if (e instanceof StrictModeError) console.error(e.context.path, e.message); }
+ */
 export class StrictModeError extends Img2TfrecordError {
   constructor(cause: Img2TfrecordError) {
     super('ERR_STRICT', `stopped by --strict: ${cause.message}`, cause.context, { cause });
   }
 }
 
-/** The run was stopped by a signal; partial output was removed. */
+/**
+ * The run was stopped by a signal (or an aborted `signal` option); partial output was removed.
+ *
+ * @example
+ * const controller = new AbortController();
+ * process.once('SIGINT', () => controller.abort('SIGINT'));
+ * await convert({ input: 'photos', output: 'out' }, { signal: controller.signal }); // rejects with InterruptedError
+ */
 export class InterruptedError extends Img2TfrecordError {
   constructor(signal: string) {
     super('ERR_INTERRUPTED', `interrupted by ${signal}; partial output removed`);
   }
 }
 
-/** An index was asked of a compressed TFRecord file, whose record offsets cannot be seeked to. */
+/**
+ * An index was asked of a compressed TFRecord file, whose record offsets cannot be seeked to.
+ *
+ * @example
+ * await buildIndex('train.tfrecord.gz'); // rejects with NotIndexableError (code ERR_NOT_INDEXABLE)
+ */
 export class NotIndexableError extends Img2TfrecordError {
   constructor(path: string, compression: string) {
     super(

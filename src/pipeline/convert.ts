@@ -18,7 +18,7 @@ import { buildImageFeatures, sha256HexAsync } from './features.js';
 import { writeIndex } from './index-file.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
 import type { CellValue } from './manifest.js';
-import { mapOrdered } from './ordered.js';
+import { mapOrdered, stopOnAbort } from './ordered.js';
 import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from './options.js';
 import { planShards, type SplitPlan } from './plan.js';
 import { applySchema, type FeatureType } from './schema.js';
@@ -370,7 +370,9 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   };
   try {
     const source = (function* () { for (const w of workItems(plans)) if (wanted(w)) yield w; })();
-    for await (const { work, result } of mapOrdered(source, window, async (work) => ({ work, result: await processFile(work) }))) {
+    const results = mapOrdered(source, window, async (work) => ({ work, result: await processFile(work) }));
+    const interrupted = (): Error => new InterruptedError(String(hooks.signal?.reason ?? 'abort'));
+    for await (const { work, result } of stopOnAbort(results, hooks.signal, interrupted)) {
       if (hooks.signal?.aborted === true) throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
       if (open !== null && (open.plan !== work.plan || open.shard !== work.shard)) await completeOpen();
       open = work;

@@ -73,7 +73,12 @@ function findImage(features: Features): { kind: 'encoded'; bytes: Uint8Array } |
   return null;
 }
 
-/** A NumPy .npy v1.0 file: magic, header dict padded to 64 bytes, then the values (little-endian). */
+/**
+ * A NumPy .npy v1.0 file: magic, header dict padded to 64 bytes, then the values (little-endian).
+ *
+ * @example
+ * encodeNpy(pixels, 'uint8', [28, 28, 1]); // numpy.load() gives a (28, 28, 1) uint8 array
+ */
 export function encodeNpy(data: Uint8Array, dtype: string, shape: readonly number[]): Buffer {
   const descr = ({ uint8: '|u1', uint16: '<u2', float32: '<f4' } as Record<string, string>)[dtype];
   if (descr === undefined) throw invalidParameterError('dtype', 'uint8, uint16 or float32', dtype);

@@ -1,7 +1,7 @@
 /** Reads record files back: iterate Examples with offsets, and summarise files without decoding images. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeExample, type Features } from '../example/index.js';
+import { decodeExample, type DecodedExample, type Features } from '../example/index.js';
 import { describeEncoded, sniffFormat } from '../image/index.js';
 import { openRecordStream, readRecords, type Compression, type ReadRecordsOptions } from '../record/index.js';
 import { datumToFeatures, readDatums } from './lmdb-read.js';
@@ -16,25 +16,30 @@ export interface ExampleEntry {
   /** Byte offset of the record's frame in the uncompressed stream. */
   readonly offset: number;
   readonly length: number;
+  /** The decoded tf.train.Example (for a SequenceExample: its context features). */
+  readonly example: DecodedExample;
+  /** Shorthand for `example.features`. */
   readonly features: Features;
   /** 'sequence-example' when the payload is a tf.train.SequenceExample (its context is in `features`). */
   readonly kind: 'example' | 'sequence-example';
 }
 
 /**
- * Iterates the Examples of a TFRecord file (plain, GZIP or ZLIB, detected from the bytes).
+ * Iterates the Examples of a TFRecord file (plain, GZIP or ZLIB, detected from the bytes) as
+ * `{ offset, example }` entries (with `index`, `length` and `features` = `example.features`).
  * Throws the record core's typed errors (truncated, corrupted) and ExampleParseError.
  *
  * @example
- * for await (const { offset, features } of readExamples('out/train-00000-of-00001.tfrecord')) {
- *   console.log(offset, features['image/class/text']);
+ * for await (const { offset, example } of readExamples('out/train-00000-of-00001.tfrecord')) {
+ *   console.log(offset, example.features['image/class/text']);
  * }
  */
 export async function* readExamples(file: string, options: Omit<ReadRecordsOptions, 'path'> = {}): AsyncGenerator<ExampleEntry> {
   if (await isLmdbDir(file)) {
     // Caffe LMDB: offsets are record positions (an LMDB has no byte stream to point into).
     for await (const { index, key, datum } of readDatums(file)) {
-      yield { file, index, offset: index, length: datum.data?.length ?? 0, features: datumToFeatures(key, datum), kind: 'example' };
+      const example: DecodedExample = { features: datumToFeatures(key, datum), unknownFields: [] };
+      yield { file, index, offset: index, length: datum.data?.length ?? 0, example, features: example.features, kind: 'example' };
     }
     return;
   }
@@ -46,6 +51,7 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
       index: record.index,
       offset: record.offset,
       length: record.length,
+      example: decoded,
       features: decoded.features,
       kind: decoded.unknownFields.includes(2) ? 'sequence-example' : 'example',
     };

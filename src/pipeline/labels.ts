@@ -99,13 +99,23 @@ function contiguous(map: LabelMap): boolean {
   return map.ids.every((id, i) => id === map.offset + i);
 }
 
-/** Renders `labels.txt`: one name per line in id order (id = line + offset), or `id:name` lines when ids have gaps. */
+/**
+ * Renders `labels.txt`: one name per line in id order (id = line + offset), or `id:name` lines when ids have gaps.
+ *
+ * @example
+ * formatLabelsTxt(labelMap); // 'cat\ndog\n'
+ */
 export function formatLabelsTxt(map: LabelMap): string {
   if (contiguous(map)) return map.names.map((name) => `${name}\n`).join('');
   return map.names.map((name, i) => `${map.ids[i]}:${name}\n`).join('');
 }
 
-/** Renders the Object Detection API's `label_map.pbtxt`. */
+/**
+ * Renders the Object Detection API's `label_map.pbtxt`.
+ *
+ * @example
+ * formatLabelMapPbtxt(labelMap); // "item {\n  id: 1\n  name: 'cat'\n}\n..."
+ */
 export function formatLabelMapPbtxt(map: LabelMap): string {
   return map.names.map((name, i) => `item {\n  id: ${map.ids[i]}\n  name: '${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'\n}\n`).join('');
 }

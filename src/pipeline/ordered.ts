@@ -60,3 +60,56 @@ export async function* mapOrdered<T, R>(
     await Promise.all(queue);
   }
 }
+
+/**
+ * Passes `source` through until `signal` aborts, then throws `onAbort()` at once, without waiting
+ * for the pending item: a read stuck on a slow disk or a FIFO must not delay removing partial
+ * output. The source is then closed in the background.
+ *
+ * @example
+ * for await (const r of stopOnAbort(mapOrdered(paths, 8, read), signal, () => new InterruptedError('SIGINT'))) use(r);
+ */
+export async function* stopOnAbort<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, onAbort: () => Error): AsyncGenerator<T> {
+  if (signal === undefined) {
+    yield* source;
+    return;
+  }
+  const iterator = source[Symbol.asyncIterator]();
+  let detach = (): void => {};
+  const aborted = new Promise<'aborted'>((resolve) => {
+    const listener = (): void => resolve('aborted');
+    signal.addEventListener('abort', listener, { once: true });
+    detach = () => signal.removeEventListener('abort', listener);
+  });
+  let finished = false;
+  let stopped = false;
+  try {
+    for (;;) {
+      if (signal.aborted) {
+        stopped = true;
+        throw onAbort();
+      }
+      const next = iterator.next();
+      // The pending next() settles later; its rejection is the source's business, not an unhandled one.
+      next.catch(() => {});
+      const winner = await Promise.race([next, aborted]);
+      if (winner === 'aborted') {
+        stopped = true;
+        throw onAbort();
+      }
+      if (winner.done === true) {
+        finished = true;
+        return;
+      }
+      yield winner.value;
+    }
+  } finally {
+    detach();
+    if (!finished) {
+      const closing = iterator.return?.();
+      // After an abort the source may still be waiting on its pending item: close it without waiting.
+      if (stopped) void closing?.catch(() => {});
+      else await closing;
+    }
+  }
+}

@@ -72,7 +72,12 @@ async function looksLikeRecords(path: string): Promise<boolean> {
   }
 }
 
-/** An LMDB environment directory holds data.mdb. */
+/**
+ * An LMDB environment directory holds data.mdb.
+ *
+ * @example
+ * await isLmdbDir('db/train_lmdb'); // true
+ */
 export async function isLmdbDir(path: string): Promise<boolean> {
   return stat(join(path, 'data.mdb')).then((s) => s.isFile(), () => false);
 }

@@ -91,6 +91,9 @@ export function shardNamePattern(prefix: string): RegExp {
 /**
  * Throws {@link OutputExistsError} when `dir` already holds output of `prefix` (or one of
  * `extraNames`) and `overwrite` is false. Called before any work so a run fails fast.
+ *
+ * @example
+ * await checkOutputFree('out', 'train', ['dataset.json', 'labels.txt'], false);
  */
 export async function checkOutputFree(dir: string, prefix: string, extraNames: readonly string[], overwrite: boolean): Promise<void> {
   if (overwrite) return;

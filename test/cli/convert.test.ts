@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,4 +123,113 @@ test('image flags reach the image step: Caffe-style raw, float32 0..1, and --dep
   const crop = run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
   assert.equal(crop.code, 2);
   assert.match(crop.stderr, /--center-crop/);
+});
+
+/** Polls `check` until it holds; fails (instead of hanging) if the child exits first. */
+async function until(check: () => Promise<boolean>, child: { exitCode: number | null; signalCode: string | null }, what: string): Promise<void> {
+  while (!(await check())) {
+    if (child.exitCode !== null || child.signalCode !== null) assert.fail(`child exited before ${what}`);
+    await sleep(20);
+  }
+}
+
+test('SIGINT / SIGTERM mid-run (a real child process): exit 130 / 143, temp files removed at once, no final name', { skip: process.platform === 'win32', timeout: 120_000 }, async () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const root = await tempDir();
+    const input = join(root, 'in');
+    await cp(join(SAMPLE, 'animals'), join(input, 'a'), { recursive: true });
+    await mkdir(join(input, 'z'));
+    // A FIFO as the last input holds the run mid-shard: reading it blocks until the test writes to it.
+    const fifo = join(input, 'z', 'pipe.jpg');
+    execFileSync('mkfifo', [fifo]);
+    const out = join(root, 'out');
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'convert', input, '-o', out, '--jobs', '1'], {
+      cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    const names = async (): Promise<string[]> => readdir(out).catch(() => []);
+    await until(async () => (await names()).some((n) => n.includes('.tmp-')), child, 'a shard was opened');
+    child.kill(signal);
+    // Cleanup does not wait for the read stuck on the FIFO.
+    await until(async () => (await names()).length === 0, child, 'its temp files were removed');
+    await writeFile(fifo, '');
+    assert.equal(await exited, code, stderr);
+    assert.deepEqual(await names(), [], 'no shard, temp file, labels.txt or dataset.json left');
+    assert.match(stderr, new RegExp(`interrupted by ${signal}; partial output removed`));
+  }
+});
+
+test('--strict: exit 1 at the first bad input and no output at all', async () => {
+  const input = await tempDir();
+  await cp(SAMPLE, input, { recursive: true });
+  await writeFile(join(input, 'animals', 'bad.jpg'), 'this is text, not a JPEG');
+  const out = join(await tempDir(), 'out');
+  const r = run(['convert', input, '-o', out, '--strict']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /stopped by --strict: animals\/bad\.jpg/);
+  assert.deepEqual(await readdir(out).catch(() => []), []);
+});
+
+test('summary: found = converted + skipped + ignored in the human summary, --json and dataset.json, with every documented field', async () => {
+  const input = await tempDir();
+  await cp(SAMPLE, input, { recursive: true });
+  await writeFile(join(input, 'animals', 'bad.jpg'), 'this is text, not a JPEG');
+  await writeFile(join(input, 'documents', 'notes.txt'), 'not an image');
+  const out = await tempDir();
+  const r = run(['convert', input, '-o', out, '--json', '--shards', '2']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /found 9 = 7 converted \+ 1 skipped \+ 1 ignored/);
+  const summary = JSON.parse(r.stdout);
+  assert.deepEqual(JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')), summary);
+  assert.deepEqual([summary.found, summary.records, summary.skipped, summary.ignored], [9, 7, 1, 1]);
+  assert.equal(summary.errors.length, 1);
+  assert.equal(summary.errors[0].path, 'animals/bad.jpg');
+  assert.match(summary.errors[0].reason, /not an image/);
+  assert.equal(summary.shards.length, 2);
+  for (const shard of summary.shards) {
+    assert.deepEqual(Object.keys(shard).sort(), ['bytes', 'file', 'records']);
+    assert.equal((await readFile(join(out, shard.file))).length, shard.bytes);
+  }
+  assert.equal(summary.shards.reduce((n: number, s: { records: number }) => n + s.records, 0), 7);
+  assert.deepEqual(summary.labels, ['animals', 'documents', 'graphics', 'people']);
+  assert.deepEqual(summary.options.sharding, { kind: 'count', shards: 2 });
+  assert.equal(summary.version, JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
+});
+
+test('--include / --exclude are repeatable; extensions are case-insensitive; dot-folders are not even counted', async () => {
+  const input = await tempDir();
+  await mkdir(join(input, 'cat', 'nested'), { recursive: true });
+  await mkdir(join(input, 'dog'));
+  await mkdir(join(input, 'cat', '.thumbs'));
+  await cp(join(SAMPLE, 'animals', 'HappyFish.jpg'), join(input, 'cat', 'A.JPEG'));
+  await cp(join(SAMPLE, 'people', 'concert.jpg'), join(input, 'cat', 'nested', 'b.Jpg'));
+  await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'dog', 'd.PNG'));
+  await cp(join(SAMPLE, 'graphics', 'swiss.png'), join(input, 'dog', 'skip.png'));
+  await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'cat', '.thumbs', 'x.png'));
+  const all = run(['convert', input, '-o', await tempDir(), '--json', '-q']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.deepEqual([JSON.parse(all.stdout).found, JSON.parse(all.stdout).records], [4, 4]);
+  const r = run(['convert', input, '-o', await tempDir(), '--json', '-q',
+    '--include', 'cat/**', '--include', 'dog/**', '--exclude', '**/skip.png', '--exclude', '**/nested/**']);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.records, 2);
+  assert.deepEqual(summary.labels, ['cat', 'dog']);
+  const out = await tempDir();
+  assert.equal(run(['convert', input, '-o', out, '--include', 'cat/**', '-q']).code, 0);
+  const dump = run(['dump', out, '--keys', 'image/filename,image/class/text,image/format']);
+  const records = dump.stdout.trim().split('\n').map((l) => JSON.parse(l).features);
+  assert.deepEqual(records.map((f) => f['image/filename'].values[0]), ['cat/A.JPEG', 'cat/nested/b.Jpg']);
+  assert.deepEqual(records.map((f) => f['image/class/text'].values[0]), ['cat', 'cat'], 'nested folders take their top-level class');
+  assert.deepEqual(records.map((f) => f['image/format'].values[0]), ['jpeg', 'jpeg']);
+});
+
+test('-o - with --compression gzip writes one GZIP stream of the framed records to stdout', () => {
+  const r = run(['convert', SAMPLE, '-o', '-', '--compression', 'gzip', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual([...r.raw.subarray(0, 2)], [0x1f, 0x8b]);
+  const plain = run(['convert', SAMPLE, '-o', '-', '-q']);
+  assert.ok(gunzipSync(r.raw).equals(plain.raw), 'the gzip stream holds exactly the plain stream');
 });

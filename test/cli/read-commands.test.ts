@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bytesFeature, encodeExample } from '../../src/example/index.js';
+import { frameRecordToBuffer } from '../../src/record/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(ROOT, 'fixtures/golden');
@@ -45,4 +47,32 @@ test('dump prints JSON Lines; inspect --json parses; index writes <file>.idx', a
   const gz = run(['index', join(GOLDEN, 'beam_penguin_eval.tfrecord.gz')]);
   assert.equal(gz.code, 1);
   assert.match(gz.stderr, /GZIP-compressed: record offsets in a compressed stream cannot be seeked to/);
+});
+
+test('dump maps --bytes, --limit and --keys; inspect names a SequenceExample file', () => {
+  const dump = run(['dump', join(GOLDEN, 'tf_singles.tfrecords'), '--bytes', 'hex', '--keys', 'byte_feature,int_feature', '--limit', '3']);
+  assert.equal(dump.code, 0, dump.stderr);
+  const lines = dump.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.features), [{ int_feature: { type: 'int64', values: [42] } }, {}, { byte_feature: { type: 'bytes', values: [{ hex: '4041424344' }] } }]);
+  assert.equal(run(['dump', join(GOLDEN, 'tf_singles.tfrecords'), '--limit', '1']).stdout.trim().split('\n').length, 1);
+  assert.equal(run(['dump', join(GOLDEN, 'tf_singles.tfrecords'), '--bytes', 'utf16']).code, 2);
+  const inspect = run(['inspect', join(GOLDEN, 'beam_sequence_examples.tfrecord.gz')]);
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /15000 records, .*GZIP \(15000 tf\.train\.SequenceExample\)/);
+});
+
+test('extract: a record named ../../escape.jpg lands inside -o with a warning naming the record; a second run suffixes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-extract-'));
+  const jpeg = await readFile(join(ROOT, 'fixtures/sample/animals/HappyFish.jpg'));
+  await writeFile(join(dir, 'evil.tfrecord'), frameRecordToBuffer(encodeExample({ 'image/encoded': bytesFeature(jpeg), 'image/filename': bytesFeature('../../escape.jpg') })));
+  const out = join(dir, 'nested', 'out');
+  const r = run(['extract', join(dir, 'evil.tfrecord'), '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: .*evil\.tfrecord: record 0: unsafe name "\.\.\/\.\.\/escape\.jpg" written as "escape\.jpg"/);
+  assert.deepEqual(await readdir(out), ['escape.jpg']);
+  assert.deepEqual((await readdir(dir)).sort(), ['evil.tfrecord', 'nested']);
+  assert.deepEqual(await readdir(join(dir, 'nested')), ['out']);
+  assert.ok((await readFile(join(out, 'escape.jpg'))).equals(jpeg));
+  assert.equal(run(['extract', join(dir, 'evil.tfrecord'), '-o', out]).code, 0);
+  assert.deepEqual((await readdir(out)).sort(), ['escape-1.jpg', 'escape.jpg']);
 });

@@ -113,8 +113,14 @@ test('--channels 1 (Caffe\'s --gray): one plane per datum, equal to an independe
     const datum = decodeDatum(value);
     assert.deepEqual([datum.channels, datum.height, datum.width], [1, 10, 12], rel);
     const path = join(SAMPLE, rel);
-    const grey = await sharp(rel.endsWith('.bmp') ? await bmpAsPng(path) : path).keepIccProfile().flatten({ background: '#000000' })
-      .resize(12, 10, { fit: 'fill' }).greyscale().raw().toBuffer();
+    // Grey as libjpeg, PIL and OpenCV compute it: Rec. 601 luma of the gamma-encoded RGB, by hand.
+    const { data: rgb, info } = await sharp(rel.endsWith('.bmp') ? await bmpAsPng(path) : path).keepIccProfile().flatten({ background: '#000000' })
+      .resize(12, 10, { fit: 'fill' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const grey = Buffer.alloc(info.width * info.height);
+    for (let p = 0; p < grey.length; p++) {
+      const at = p * info.channels;
+      grey[p] = Math.floor(((rgb[at] as number) * 19595 + (rgb[at + 1] as number) * 38470 + (rgb[at + 2] as number) * 7471 + 0x8000) / 65536);
+    }
     assert.ok(Buffer.from(datum.data as Uint8Array).equals(grey), `${rel}: grey pixels`);
   }
 });

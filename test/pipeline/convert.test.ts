@@ -4,7 +4,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, writeFile, symlink } from 'node:
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convert } from '../../src/pipeline/index.js';
+import { convert, DEFAULT_SHARD_BYTES, parseByteSize, resolveConvertOptions } from '../../src/pipeline/index.js';
 import { readRecordFile } from '../../src/record/index.js';
 import { decodeExample, type Feature } from '../../src/example/index.js';
 import { OutputExistsError, StrictModeError, InterruptedError, InvalidOptionError } from '../../src/errors.js';
@@ -115,6 +115,24 @@ test('sharding by records and by size, with gzip and zlib suffixes', async () =>
   assert.equal(s2.shards.reduce((n, s) => n + s.records, 0), s2.records);
 });
 
+test('shard sizes parse as powers of 1024; the default is one shard per ~256 MB; --shards N always makes N files', async () => {
+  assert.equal(parseByteSize('256MB'), 256 * 1024 * 1024);
+  assert.equal(parseByteSize('1GB'), 1024 ** 3);
+  assert.equal(parseByteSize('1.5kb'), 1536);
+  assert.equal(parseByteSize('1048576'), 1048576);
+  assert.throws(() => parseByteSize('-1MB'), InvalidOptionError);
+  assert.throws(() => parseByteSize('0'), InvalidOptionError);
+  assert.equal(DEFAULT_SHARD_BYTES, 256 * 1024 * 1024);
+  assert.deepEqual(resolveConvertOptions({ input: SAMPLE, output: 'x' }).sharding, { kind: 'size', bytes: DEFAULT_SHARD_BYTES });
+  assert.throws(() => resolveConvertOptions({ input: SAMPLE, output: '-', shards: 2 }), (e: unknown) => e instanceof InvalidOptionError && /unsharded stream/.test(e.message));
+  const out = await tempDir();
+  const summary = await convert({ input: SAMPLE, output: out, shards: 9, prefix: 'validation' });
+  const names = (await readdir(out)).filter((n) => n.includes('.tfrecord')).sort();
+  assert.deepEqual(names, Array.from({ length: 9 }, (_, i) => `validation-0000${i}-of-00009.tfrecord`));
+  assert.equal(summary.shards.reduce((n, s) => n + s.records, 0), 7);
+  assert.ok(summary.shards.some((s) => s.records === 0 && s.bytes === 0), 'an empty planned shard is still written, so -of-N never lies');
+});
+
 test('bad inputs are reported and counted; the run goes on; --strict stops and leaves nothing', async () => {
   const input = await tempDir();
   await cp(SAMPLE, input, { recursive: true });
@@ -169,6 +187,21 @@ test('no class folders: records carry no label features and no labels.txt is wri
   assert.equal(f['image/class/label'], undefined);
   assert.equal(text(f['image/filename']), 'fish.jpg');
   assert.deepEqual((await readdir(out)).includes('labels.txt'), false);
+});
+
+test('the format comes from the bytes, never the extension: a PNG named .jpg is png, an extension-less JPEG is converted', async () => {
+  const input = await tempDir();
+  await mkdir(join(input, 'c'));
+  await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'c', 'really-a-png.jpg'));
+  await cp(join(SAMPLE, 'animals', 'HappyFish.jpg'), join(input, 'c', 'no-extension'));
+  await writeFile(join(input, 'c', 'readme'), 'plain text without an extension');
+  const out = await tempDir();
+  const summary = await convert({ input, output: out });
+  assert.deepEqual([summary.records, summary.skipped, summary.ignored], [2, 0, 1]);
+  assert.deepEqual(summary.ignoredFiles.map((f) => f.path), ['c/readme']);
+  const [shard] = await readAll(out);
+  const formats = Object.fromEntries((shard?.examples ?? []).map((e) => [text(e.features['image/filename']), text(e.features['image/format'])]));
+  assert.deepEqual(formats, { 'c/no-extension': 'jpeg', 'c/really-a-png.jpg': 'png' });
 });
 
 test('label offset, fixed labels, include/exclude and symlinks', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mapOrdered } from '../../src/pipeline/ordered.js';
+import { mapOrdered, stopOnAbort } from '../../src/pipeline/ordered.js';
 
 test('mapOrdered keeps source order whatever the completion order', async () => {
   const input = Array.from({ length: 50 }, (_, i) => i);
@@ -48,4 +48,32 @@ test('mapOrdered rethrows a failure in order, after the results before it', asyn
 
 test('mapOrdered rejects a window below 1', async () => {
   await assert.rejects(async () => { for await (const _ of mapOrdered([1], 0, async (x) => x)) { /* */ } }, RangeError);
+});
+
+test('stopOnAbort throws at once on abort, without waiting for a pending item that never settles', async () => {
+  const controller = new AbortController();
+  let release = (): void => {};
+  const stuck = new Promise<number>((resolve) => { release = () => resolve(99); });
+  const results = mapOrdered([0, 1, 2], 3, async (x) => (x === 1 ? stuck : x));
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const v of stopOnAbort(results, controller.signal, () => new Error('stopped'))) {
+      seen.push(v);
+      // Item 1 never settles on its own: only the abort can end this loop.
+      controller.abort('SIGINT');
+    }
+  }, /stopped/);
+  assert.deepEqual(seen, [0]);
+  release();
+});
+
+test('stopOnAbort passes everything through when not aborted, and without a signal', async () => {
+  const controller = new AbortController();
+  const out: number[] = [];
+  for await (const v of stopOnAbort(mapOrdered([1, 2, 3], 2, async (x) => x * 2), controller.signal, () => new Error('x'))) out.push(v);
+  for await (const v of stopOnAbort(mapOrdered([4], 1, async (x) => x), undefined, () => new Error('x'))) out.push(v);
+  assert.deepEqual(out, [2, 4, 6, 4]);
+  const aborted = new AbortController();
+  aborted.abort();
+  await assert.rejects(async () => { for await (const _ of stopOnAbort(mapOrdered([1], 1, async (x) => x), aborted.signal, () => new Error('early'))) { /* */ } }, /early/);
 });

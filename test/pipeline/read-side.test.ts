@@ -8,9 +8,10 @@ import {
   buildIndex, convert, dumpRecords, expandRecordFiles, extractImages, inspectFiles, readExamples, sanitizeRelativePath, verifyFiles,
   writeIndex, encodeNpy,
 } from '../../src/pipeline/index.js';
-import { bytesFeature, encodeExample, int64Feature } from '../../src/example/index.js';
+import { bytesFeature, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
+import * as entry from '../../src/index.js';
 import { createRecordFileWriter, frameRecordToBuffer } from '../../src/record/index.js';
-import { NotIndexableError } from '../../src/errors.js';
+import { InputError, NotIndexableError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(ROOT, 'fixtures/golden');
@@ -32,6 +33,19 @@ test('every golden file inspects and verifies clean, except the 16 spectrogram r
   assert.equal(decoded.problems.length, 16);
   assert.ok(decoded.problems.every((p) => p.file.endsWith('spectrogram_validation-00000-of-00001') && /declares format "TIF" but the bytes are jpeg/.test(p.message)));
   assert.deepEqual(decoded.problems.map((p) => p.recordIndex), Array.from({ length: 16 }, (_, i) => i));
+});
+
+test('read commands take files, globs and folders; a folder keeps only record files; no match is an InputError', async () => {
+  const globbed = await expandRecordFiles([join(GOLDEN, '*.gz')]);
+  assert.deepEqual(globbed.map((f) => f.slice(GOLDEN.length + 1)),
+    ['beam_penguin_eval.tfrecord.gz', 'beam_sequence_examples.tfrecord.gz', 'beam_tfrecorder_validation.tfrecord.gz', 'hadoop_zipped_part-m-00000.gz']);
+  const mixed = await expandRecordFiles([join(GOLDEN, 'tf_singles.tfrecords'), join(GOLDEN, 'tf_*')]);
+  assert.deepEqual(mixed, [join(GOLDEN, 'tf_singles.tfrecords')], 'duplicates are removed');
+  const out = await tempDir();
+  await convert({ input: SAMPLE, output: out, index: true });
+  assert.deepEqual(await expandRecordFiles([out]), [join(out, 'train-00000-of-00001.tfrecord')], 'not dataset.json, labels.txt or the .idx');
+  await assert.rejects(expandRecordFiles([join(GOLDEN, 'nothing-*.tfrecord')]), InputError);
+  await assert.rejects(expandRecordFiles([join(GOLDEN, 'raccoon_test_images')]), (e: unknown) => e instanceof InputError && /holds no record files/.test(e.message));
 });
 
 test('inspect reports types, value counts, label histograms, image formats and the schema', async () => {
@@ -187,4 +201,111 @@ test('raw tensors extract as PNG or .npy with a correct header', async () => {
   const asNpy = await tempDir();
   await extractImages(await expandRecordFiles([out]), asNpy, { rawAs: 'npy' });
   assert.deepEqual(await readdir(join(asNpy, 'c')), ['swiss.npy']);
+});
+
+test('the package entry exports the read side: readExamples yields { offset, example } entries', async () => {
+  for (const name of ['readExamples', 'inspectFiles', 'verifyFiles', 'dumpRecords', 'extractImages', 'buildIndex', 'writeIndex', 'readRecordFile', 'decodeExample'] as const) {
+    assert.equal(typeof entry[name], 'function', name);
+  }
+  const seen: { offset: number; value: unknown }[] = [];
+  for await (const { offset, example } of entry.readExamples(join(GOLDEN, 'tf_singles.tfrecords'))) {
+    const [feature] = Object.values(example.features);
+    seen.push({ offset, value: feature?.values[0] });
+  }
+  assert.deepEqual(seen.map((s) => s.offset), [0, 40, 85]);
+  assert.equal(seen[0]?.value, 42n);
+  assert.equal(Buffer.from(seen[2]?.value as Uint8Array).toString(), '@ABCD');
+});
+
+test('convert --index writes <shard>.idx matching frame offsets computed independently from the bytes', async () => {
+  const out = await tempDir();
+  const summary = await convert({ input: SAMPLE, output: out, recordsPerShard: 3, index: true });
+  assert.equal(summary.shards.length, 3);
+  for (const shard of summary.shards) {
+    const bytes = await readFile(join(out, shard.file));
+    // Walk the frames by hand: 8-byte little-endian length, 4-byte CRC, data, 4-byte CRC.
+    let offset = 0;
+    let expected = '';
+    while (offset < bytes.length) {
+      const size = 16 + Number(bytes.readBigUInt64LE(offset));
+      expected += `${offset} ${size}\n`;
+      offset += size;
+    }
+    assert.equal(offset, bytes.length);
+    assert.equal(expected.split('\n').length - 1, shard.records);
+    assert.equal(await readFile(join(out, `${shard.file}.idx`), 'utf8'), expected, shard.file);
+  }
+});
+
+test('dump --bytes base64|hex|length, --keys of several keys, --limit 0', async () => {
+  const file = join(GOLDEN, 'tf_singles.tfrecords');
+  const show = async (bytes: 'base64' | 'hex' | 'length'): Promise<unknown> => {
+    for await (const r of dumpRecords([file], { bytes, keys: ['byte_feature'] })) if (r.index === 2) return r.features.byte_feature?.values[0];
+    return undefined;
+  };
+  assert.deepEqual(await show('base64'), { base64: Buffer.from('@ABCD').toString('base64') });
+  assert.deepEqual(await show('hex'), { hex: '4041424344' });
+  assert.deepEqual(await show('length'), { bytes: 5 });
+  const keyed = [];
+  for await (const r of dumpRecords([file], { keys: ['int_feature', 'float_feature'] })) keyed.push(Object.keys(r.features));
+  assert.deepEqual(keyed, [['int_feature'], ['float_feature'], []]);
+  const none = [];
+  for await (const r of dumpRecords([file], { limit: 0 })) none.push(r);
+  assert.deepEqual(none, []);
+});
+
+test('a SequenceExample file is reported as such by inspect and verify, not crashed on', async () => {
+  const file = join(GOLDEN, 'beam_sequence_examples.tfrecord.gz');
+  const inspected = await inspectFiles([file]);
+  assert.equal(inspected.files[0]?.records, 15000);
+  assert.equal(inspected.files[0]?.sequenceExamples, 15000);
+  assert.equal(inspected.files[0]?.compression, 'gzip');
+  const verified = await verifyFiles([file]);
+  assert.deepEqual(verified.problems, []);
+  assert.equal(verified.files[0]?.sequenceExamples, 15000);
+  assert.match(verified.notes[0] ?? '', /15000 of 15000 records are tf\.train\.SequenceExample/);
+});
+
+test('verify reports every problem in a file and keeps going: two bad data CRCs, a payload that is no Example, a raw tensor of the wrong size', async () => {
+  const dir = await tempDir();
+  const good = Buffer.from(encodeExample({ a: int64Feature(1) }));
+  const rawBad = Buffer.from(encodeExample({ 'image/raw': bytesFeature(Buffer.alloc(5)), 'image/shape': int64Feature(2, 2, 1), 'image/dtype': bytesFeature('uint8') }));
+  const frames = [good, good, Buffer.from([0xff, 0xff, 0xff]), good, rawBad, good].map((p) => frameRecordToBuffer(p));
+  const offsets = frames.map((_, i) => frames.slice(0, i).reduce((n, f) => n + f.length, 0));
+  // Flip one data byte of records 1 and 3.
+  for (const i of [1, 3]) {
+    const frame = frames[i] as Buffer;
+    frame[12] = (frame[12] as number) ^ 0x01;
+  }
+  const file = join(dir, 'many.tfrecord');
+  await writeFile(file, Buffer.concat(frames));
+  const report = await verifyFiles([file], { decode: true });
+  assert.equal(report.records, 6);
+  assert.deepEqual(report.problems.map((p) => [p.recordIndex, p.kind, p.offset]), [
+    [1, 'corrupt-data', offsets[1]], [2, 'not-an-example', offsets[2]], [3, 'corrupt-data', offsets[3]], [4, 'image', offsets[4]],
+  ]);
+  assert.match(report.problems[3]?.message ?? '', /raw tensor is 5 bytes, but shape \[2, 2, 1\] of uint8 needs 4/);
+  assert.ok(report.problems.every((p) => p.message.includes(file)), 'every problem names the file');
+});
+
+test('extract: names colliding within a run get a numeric suffix; --overwrite replaces instead of suffixing', async () => {
+  const dir = await tempDir();
+  const jpeg = await readFile(join(SAMPLE, 'animals/HappyFish.jpg'));
+  const png = await readFile(join(SAMPLE, 'graphics/d.png'));
+  const w = createRecordFileWriter(join(dir, 'dup.tfrecord'));
+  await w.write(encodeExample({ 'image/encoded': bytesFeature(jpeg), 'image/filename': bytesFeature('a/x.jpg') }));
+  await w.write(encodeExample({ 'image/encoded': bytesFeature(png), 'image/filename': bytesFeature('a/x.jpg'), f: floatFeature(1) }));
+  await w.close();
+  const out = await tempDir();
+  const warnings: string[] = [];
+  await extractImages([join(dir, 'dup.tfrecord')], out, { onWarning: (m) => warnings.push(m) });
+  assert.deepEqual((await readdir(join(out, 'a'))).sort(), ['x-1.jpg', 'x.jpg']);
+  assert.ok((await readFile(join(out, 'a/x.jpg'))).equals(jpeg));
+  assert.ok((await readFile(join(out, 'a/x-1.jpg'))).equals(png));
+  assert.ok(warnings.some((m) => m.includes('record 1') && m.includes('a/x-1.jpg')));
+  await writeFile(join(out, 'a/x.jpg'), 'stale');
+  const again = await extractImages([join(dir, 'dup.tfrecord')], out, { overwrite: true });
+  assert.equal(again.written, 2);
+  assert.deepEqual((await readdir(join(out, 'a'))).sort(), ['x-1.jpg', 'x.jpg'], 'no x-2.jpg: existing files are replaced');
+  assert.ok((await readFile(join(out, 'a/x.jpg'))).equals(jpeg));
 });
