@@ -25,6 +25,8 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number): st
       ` (${formatBytes(bytes)}) in ${seconds.toFixed(1)} s${rate === '' ? '' : `, ${rate}`}`,
   );
   lines.push(`  found ${summary.found} = ${summary.records} converted + ${summary.skipped} skipped + ${summary.ignored} ignored`);
+  // Exit 0 is right (nothing failed), but an empty input is more often a wrong path than intended.
+  if (summary.found === 0) lines.push('  warning: no input files were found: check the input path, --include and --exclude');
   if (summary.labels.length > 0) {
     const ids = summary.labelIds;
     const range = ids.length > 0 ? `${ids[0]}..${ids[ids.length - 1]}` : '';

@@ -45,7 +45,12 @@ export class HeaderProblem extends Error {
   }
 }
 
-/** Colorspace name for a channel count, as TensorFlow's converters write it. */
+/**
+ * Colorspace name for a channel count, as TensorFlow's converters write it.
+ *
+ * @example
+ * colorspaceOf(3); // 'RGB'
+ */
 export function colorspaceOf(channels: number): string {
   return ['Unknown', 'Grayscale', 'GrayscaleAlpha', 'RGB', 'RGBA'][channels] ?? 'Unknown';
 }

@@ -27,6 +27,18 @@ export interface ExtractReport {
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = { jpeg: 'jpg', png: 'png', gif: 'gif', bmp: 'bmp', webp: 'webp', tiff: 'tif' };
+/** Every extension that names the format of each extension in {@link EXTENSIONS}. */
+const EXTENSION_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  jpg: ['jpg', 'jpeg', 'jpe', 'jfif'], png: ['png'], gif: ['gif'], bmp: ['bmp', 'dib'], webp: ['webp'], tif: ['tif', 'tiff'],
+};
+
+/** Whether `rel`'s extension names the format whose canonical extension is `ext` (unknown bytes fit any name). */
+function nameFitsFormat(rel: string, ext: string): boolean {
+  const aliases = EXTENSION_ALIASES[ext];
+  if (aliases === undefined) return true;
+  const match = /\.([^./]*)$/.exec(rel);
+  return match !== null && aliases.includes((match[1] as string).toLowerCase());
+}
 
 /**
  * Makes an untrusted record name safe: `/` and `\` separate parts; leading `/`, drive letters,
@@ -165,8 +177,9 @@ export async function extractImages(files: readonly string[], dir: string, optio
           options.onWarning?.(message);
         }
         rel = safe.path === '' ? `${entry.index}.${ext}` : safe.path;
-        // Encoded images keep their recorded name (a .JPEG stays .JPEG); raw tensors get their real extension.
-        if (image.kind === 'raw') rel = `${rel.replace(/\.[^./]*$/, '')}.${ext}`;
+        // Encoded images keep their recorded name (a .JPEG stays .JPEG) unless its extension names
+        // another format (a .bmp or .webp transcoded at convert time); raw tensors get their real one.
+        if (image.kind === 'raw' || !nameFitsFormat(rel, ext)) rel = `${rel.replace(/\.[^./]*$/, '')}.${ext}`;
       } else {
         const cls = text(entry.features['image/class/text']) ?? int(entry.features['image/class/label'] ?? entry.features.label)?.toString() ?? 'unlabelled';
         const safeCls = sanitizeRelativePath(cls).path || 'unlabelled';

@@ -69,6 +69,9 @@ export function parseSplitSpec(spec: string): SplitFraction[] {
 /**
  * A number in [0, 1) from a keyed hash of `text`: the same for the same seed and purpose on every
  * machine, and independent of every other file, which is what keeps splits stable as data grows.
+ *
+ * @example
+ * keyedUnit(0, 'split', 'cat/001.jpg'); // the same number in [0, 1) on every run and machine
  */
 export function keyedUnit(seed: number, purpose: string, text: string): number {
   const digest = createHmac('sha256', `img2tfrecord/${purpose}/${seed}`).update(text).digest();
@@ -81,6 +84,10 @@ export function keyedUnit(seed: number, purpose: string, text: string): number {
  * its split from the cumulative fractions, so adding files never moves an existing file. A class
  * with at least as many files as there are splits but none in some split gets the file whose hash
  * lies nearest that split's interval moved there, so every class is represented in every split.
+ *
+ * @example
+ * const splits = assignSplits(inputs, parseSplitSpec('train=0.8,validation=0.2'), 0);
+ * splits.get(inputs[0]); // 'train' or 'validation', stable as files are added
  */
 export function assignSplits<T extends PlanInput>(inputs: readonly T[], splits: readonly SplitFraction[], seed: number): Map<T, string> {
   const bounds: { name: string; lo: number; hi: number }[] = [];

@@ -125,7 +125,13 @@ export function applySchema(schema: Schema, canonical: Features, extra: Features
   return out;
 }
 
-/** The written keys and types of a schema for the given canonical keys (for dataset.json). */
+/**
+ * The written keys and types of a schema for the given canonical keys (for dataset.json).
+ *
+ * @example
+ * describeSchemaKeys(resolveSchema('tfds'), ['image/encoded', 'image/class/label']);
+ * // [{ key: 'image', type: 'bytes' }, { key: 'label', type: 'int64' }]
+ */
 export function describeSchemaKeys(schema: Schema, canonicalKeys: Iterable<string>, extra: ReadonlyMap<string, FeatureType> = new Map()): { key: string; type: FeatureType }[] {
   const out: { key: string; type: FeatureType }[] = [];
   for (const key of canonicalKeys) {

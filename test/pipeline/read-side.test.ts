@@ -158,6 +158,17 @@ test('pass-through convert then extract rebuilds the input tree byte for byte', 
   assert.ok((await readdir(join(restored, 'animals'))).includes('HappyFish-1.jpg'));
 });
 
+test('extract gives a transcoded image the extension of its stored format, and keeps names that fit', async () => {
+  const out = await tempDir();
+  await convert({ input: SAMPLE, output: out, encode: 'jpeg' });
+  const restored = await tempDir();
+  await extractImages(await expandRecordFiles([out]), restored);
+  assert.deepEqual((await readdir(join(restored, 'animals'))).sort(), ['HappyFish.jpg', 'shira_bird8.jpg'], 'the .bmp stored as JPEG comes back as .jpg');
+  assert.deepEqual((await readdir(join(restored, 'graphics'))).sort(), ['d.jpg', 'ibasn0g04.jpg', 'swiss.jpg']);
+  const bird = await readFile(join(restored, 'animals', 'shira_bird8.jpg'));
+  assert.equal(bird.subarray(0, 3).toString('hex'), 'ffd8ff');
+});
+
 test('extract keeps hostile names inside the output folder and warns', async () => {
   assert.deepEqual(sanitizeRelativePath('../../escape.jpg'), { path: 'escape.jpg', changed: true });
   assert.deepEqual(sanitizeRelativePath('/etc/passwd'), { path: 'etc/passwd', changed: true });
@@ -291,17 +302,17 @@ test('verify reports every problem in a file and keeps going: two bad data CRCs,
 test('extract: names colliding within a run get a numeric suffix; --overwrite replaces instead of suffixing', async () => {
   const dir = await tempDir();
   const jpeg = await readFile(join(SAMPLE, 'animals/HappyFish.jpg'));
-  const png = await readFile(join(SAMPLE, 'graphics/d.png'));
+  const other = await readFile(join(SAMPLE, 'people/concert.jpg'));
   const w = createRecordFileWriter(join(dir, 'dup.tfrecord'));
   await w.write(encodeExample({ 'image/encoded': bytesFeature(jpeg), 'image/filename': bytesFeature('a/x.jpg') }));
-  await w.write(encodeExample({ 'image/encoded': bytesFeature(png), 'image/filename': bytesFeature('a/x.jpg'), f: floatFeature(1) }));
+  await w.write(encodeExample({ 'image/encoded': bytesFeature(other), 'image/filename': bytesFeature('a/x.jpg'), f: floatFeature(1) }));
   await w.close();
   const out = await tempDir();
   const warnings: string[] = [];
   await extractImages([join(dir, 'dup.tfrecord')], out, { onWarning: (m) => warnings.push(m) });
   assert.deepEqual((await readdir(join(out, 'a'))).sort(), ['x-1.jpg', 'x.jpg']);
   assert.ok((await readFile(join(out, 'a/x.jpg'))).equals(jpeg));
-  assert.ok((await readFile(join(out, 'a/x-1.jpg'))).equals(png));
+  assert.ok((await readFile(join(out, 'a/x-1.jpg'))).equals(other));
   assert.ok(warnings.some((m) => m.includes('record 1') && m.includes('a/x-1.jpg')));
   await writeFile(join(out, 'a/x.jpg'), 'stale');
   const again = await extractImages([join(dir, 'dup.tfrecord')], out, { overwrite: true });
