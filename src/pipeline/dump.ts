@@ -20,6 +20,8 @@ export interface DumpedRecord {
   readonly file: string;
   readonly index: number;
   readonly offset: number;
+  /** Present only for a tf.train.SequenceExample, whose `features` are its context (feature_lists are not shown). */
+  readonly kind?: 'sequence-example';
   readonly features: Record<string, { readonly type: Feature['kind']; readonly values: readonly unknown[] }>;
 }
 
@@ -93,7 +95,10 @@ export async function* dumpRecords(files: readonly string[], options: DumpOption
   if (count >= limit) return;
   for (const file of files) {
     for await (const entry of readExamples(file)) {
-      yield { file, index: entry.index, offset: entry.offset, features: featuresToJson(entry.features, mode, keys) };
+      const features = featuresToJson(entry.features, mode, keys);
+      yield entry.kind === 'sequence-example'
+        ? { file, index: entry.index, offset: entry.offset, kind: 'sequence-example', features }
+        : { file, index: entry.index, offset: entry.offset, features };
       if (++count >= limit) return;
     }
   }

@@ -265,7 +265,7 @@ test('dump --bytes base64|hex|length, --keys of several keys, --limit 0', async 
   assert.deepEqual(none, []);
 });
 
-test('a SequenceExample file is reported as such by inspect and verify, not crashed on', async () => {
+test('a SequenceExample file is reported as such by inspect, verify and dump, not crashed on', async () => {
   const file = join(GOLDEN, 'beam_sequence_examples.tfrecord.gz');
   const inspected = await inspectFiles([file]);
   assert.equal(inspected.files[0]?.records, 15000);
@@ -275,6 +275,11 @@ test('a SequenceExample file is reported as such by inspect and verify, not cras
   assert.deepEqual(verified.problems, []);
   assert.equal(verified.files[0]?.sequenceExamples, 15000);
   assert.match(verified.notes[0] ?? '', /15000 of 15000 records are tf\.train\.SequenceExample/);
+  const dumped = [];
+  for await (const r of dumpRecords([file], { limit: 2 })) dumped.push(r);
+  assert.deepEqual(dumped.map((r) => r.kind), ['sequence-example', 'sequence-example']);
+  const [plain] = await (async () => { const out = []; for await (const r of dumpRecords([join(GOLDEN, 'tf_singles.tfrecords')], { limit: 1 })) out.push(r); return out; })();
+  assert.equal(plain !== undefined && 'kind' in plain, false, 'an ordinary Example carries no kind');
 });
 
 test('verify reports every problem in a file and keeps going: two bad data CRCs, a payload that is no Example, a raw tensor of the wrong size', async () => {
