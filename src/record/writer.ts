@@ -38,6 +38,10 @@ export class RecordWriter {
   private byteCount = 0;
   private closing: Promise<void> | null = null;
   private corked = false;
+  /** Framed bytes written since the stream was last uncorked: the batch being gathered. */
+  private corkedBytes = 0;
+  /** Settles when the batch sent out last has been written; at most one is outstanding. */
+  private lastBatch: Promise<void> | null = null;
   private readonly compressing: boolean;
   /** Small pieces waiting to go to the compressor together (see writeBatched). */
   private batch: Buffer | null = null;
@@ -122,31 +126,57 @@ export class RecordWriter {
     const length = parts.reduce((n, p) => n + p.length, 0);
     const header = encodeFrameHeader(length);
     const footer = parts.length === 1 ? encodeFrameFooter(parts[0] as Uint8Array) : encodeFrameFooterOfParts(parts);
-    const ok = this.compressing ? this.writeBatched(header, parts, footer) : this.writeCorked(header, parts, footer);
     this.recordCount++;
     this.byteCount += length + FRAME_OVERHEAD_BYTES;
-    if (!ok) {
-      if (this.corked) {
-        this.sink.uncork();
-        this.corked = false;
-      }
+    if (!this.compressing) {
+      await this.writeCorked(header, parts, footer, length + FRAME_OVERHEAD_BYTES);
+    } else if (!this.writeBatched(header, parts, footer)) {
       await this.drained();
     }
     if (this.failure !== null) throw this.failure;
   }
 
-  private writeCorked(header: Buffer, parts: readonly Uint8Array[], footer: Buffer): boolean {
+  private async writeCorked(header: Buffer, parts: readonly Uint8Array[], footer: Buffer, framed: number): Promise<void> {
     const sink = this.sink;
     // The stream stays corked between writes, so header, payload and footer of many records go
-    // out together as one writev once the stream's buffer is full: no payload is ever copied, and
-    // a shard of small records costs a few system calls, not three per record.
+    // out together as one writev once a highWaterMark's worth has gathered: no payload is ever
+    // copied, and a shard of small records costs a few system calls, not three per record.
     if (!this.corked) {
       sink.cork();
       this.corked = true;
     }
     sink.write(header);
     for (const part of parts) if (part.length > 0) sink.write(part);
-    return sink.write(footer);
+    this.corkedBytes += framed;
+    if (this.corkedBytes < sink.writableHighWaterMark) {
+      sink.write(footer);
+      return;
+    }
+    // Double buffering: this batch goes out and the caller fills the next one while it is written;
+    // only the batch before it must be done first. Waiting for 'drain' (an empty buffer) instead
+    // left reading idle during every write. Memory: two batches at most.
+    const previous = this.lastBatch;
+    this.lastBatch = new Promise<void>((resolve) => sink.write(footer, () => resolve()));
+    this.corkedBytes = 0;
+    this.corked = false;
+    sink.uncork();
+    if (previous !== null) await this.unlessFailed(previous);
+  }
+
+  /** Waits for `done`, or rejects as soon as the stream fails (a destroyed stream may never call back). */
+  private unlessFailed(done: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure !== null) {
+        reject(this.failure);
+        return;
+      }
+      const onFailure = (error: Error): void => reject(error);
+      this.waiters.add(onFailure);
+      void done.then(() => {
+        this.waiters.delete(onFailure);
+        resolve();
+      });
+    });
   }
 
   // A zlib stream takes its input one chunk at a time, each a trip to the thread pool: three per
