@@ -1,5 +1,6 @@
 /** Progress for people: a bar on a TTY stderr, nothing otherwise (pipes, CI, --quiet). */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import type { ConvertProgress } from '../pipeline/index.js';
 
 /** Reports progress; `update` is called once per input file. */
@@ -19,6 +20,8 @@ export function progressEnabled(quiet: boolean, stream: NodeJS.WriteStream = pro
  */
 export function createProgressReporter(options: { quiet: boolean }): ProgressReporter {
   if (!progressEnabled(options.quiet)) return { update: () => undefined, stop: () => undefined };
+  // Required only here: a run without a terminal never pays for loading it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     fps: 10,
