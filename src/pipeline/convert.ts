@@ -136,12 +136,19 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
     : null;
   const idOf = new Map(map?.names.map((name, i) => [name, map.ids[i] as number]) ?? []);
   const nameOf = new Map(map?.names.map((name, i) => [map.ids[i] as number, name]) ?? []);
+  // Every file of a class folder has the same label features: built once per class, not per file.
+  const byClass = new Map<string, { label: Feature; text: Feature; classes: readonly string[] }>();
   return {
     map,
     features: (input) => {
       if (input.className !== null) {
-        const id = idOf.get(input.className) as number;
-        return { label: int64Feature(id), text: bytesFeature(input.className), classes: [input.className] };
+        let resolved = byClass.get(input.className);
+        if (resolved === undefined) {
+          const id = idOf.get(input.className) as number;
+          resolved = { label: int64Feature(id), text: bytesFeature(input.className), classes: [input.className] };
+          byClass.set(input.className, resolved);
+        }
+        return resolved;
       }
       const cell = input.label;
       if (cell === null) return { label: null, text: null, classes: [] };
