@@ -20,6 +20,7 @@ import type { CellValue } from './manifest.js';
 import { mapOrdered } from './ordered.js';
 import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from './options.js';
 import { planShards, type SplitPlan } from './plan.js';
+import { ReadBufferPool } from './read-pool.js';
 import { applySchema, type FeatureType } from './schema.js';
 import { checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
 import { gatherInputs, type InputItem } from './sources.js';
@@ -105,7 +106,12 @@ export const LABELS_FILE = 'labels.txt';
 export const LABEL_MAP_FILE = 'label_map.pbtxt';
 
 type FileResult =
-  | { readonly ok: true; readonly payload: Uint8Array | readonly Uint8Array[]; readonly image: EncodedImage | RawImage; readonly keys: readonly [string, Feature['kind']][]; readonly bytesRead: number }
+  | {
+    readonly ok: true; readonly payload: Uint8Array | readonly Uint8Array[]; readonly image: EncodedImage | RawImage;
+    readonly keys: readonly [string, Feature['kind']][]; readonly bytesRead: number;
+    /** Gives the file's buffer back to the read pool once the record is written. */
+    readonly release: () => void;
+  }
   | { readonly ok: false; readonly skipped: SkippedFile; readonly bytesRead: number; readonly error: Img2TfrecordError };
 
 /** How a record's label is written. */
@@ -294,17 +300,22 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     ok: false, skipped: { path: input.relPath, problem: error.problem, reason: error.message }, bytesRead: read, error,
   });
 
+  // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
+  const pool = new ReadBufferPool(64 * 2 ** 20);
   const processFile = async (work: WorkItem): Promise<FileResult> => {
     hooks.signal?.throwIfAborted();
     const { input } = work;
     let bytes: Buffer;
     try {
-      bytes = await readWholeFile(input.path);
+      bytes = pool.read(input.path);
     } catch (cause) {
       return skip(input, new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: input.relPath }, { cause }), 0);
     }
     try {
       const image = await loadImage(bytes, settings.image, { path: input.relPath });
+      // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now.
+      if (image.bytes !== bytes) pool.release(bytes);
+      const release = (): void => pool.release(bytes);
       const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await sha256HexAsync(image.bytes)) };
       const label = labels.features(input);
       if (typeof label !== 'string') {
@@ -319,14 +330,17 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       }
       if (caffe) {
         const payload = buildDatumPayload(image, typeof label === 'string' ? null : label.label, settings);
-        return { ok: true, payload, image, keys: [], bytesRead: bytes.length };
+        return { ok: true, payload, image, keys: [], bytesRead: bytes.length, release };
       }
       const features: Features = applySchema(settings.schema, canonical, extra);
       const keys = Object.entries(features).map(([k, f]) => [k, f.kind] as [string, Feature['kind']]);
       // Parts: the image bytes go from the file read to the shard without a copy.
-      return { ok: true, payload: encodeExampleParts(features), image, keys, bytesRead: bytes.length };
+      return { ok: true, payload: encodeExampleParts(features), image, keys, bytesRead: bytes.length, release };
     } catch (error) {
-      if (error instanceof ImageError) return skip(input, error, bytes.length);
+      if (error instanceof ImageError) {
+        pool.release(bytes);
+        return skip(input, error, bytes.length);
+      }
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return skip(input, new ImageError('unreadable', `cannot read file: ${(error as Error).message}`, { path: input.relPath }), bytes.length);
       }
@@ -355,7 +369,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       bytesRead += result.bytesRead;
       const relPath = work.input.relPath;
       if (result.ok) {
-        await (sinks.get(work.plan.name) as RecordSink).write({ payload: result.payload, shard: work.shard, relPath });
+        await (sinks.get(work.plan.name) as RecordSink).write({ payload: result.payload, shard: work.shard, relPath, onWritten: result.release });
         records++;
         fragment.records++;
         const { image } = result;
@@ -457,11 +471,12 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
 }
 
 /**
- * Reads a whole input file, synchronously: an async read is four trips through libuv's thread
- * pool (open, fstat, read, close) whose hand-offs cost more main-thread time than the read itself
- * (5,000 100 KB files: ~0.1 s sync against ~0.2 s async, and far worse on a busy machine). A
- * blocking read is what `cat`, the floor, does too; the window still overlaps it with hashing,
- * image work on the pool and shard writes.
+ * Reads a whole file (a second image of a manifest row; inputs go through ReadBufferPool),
+ * synchronously: an async read is four trips through libuv's thread pool (open, fstat, read,
+ * close) whose hand-offs cost more main-thread time than the read itself (5,000 100 KB files:
+ * ~0.1 s sync against ~0.2 s async, and far worse on a busy machine). A blocking read is what
+ * `cat`, the floor, does too; the window still overlaps it with hashing, image work on the pool
+ * and shard writes.
  */
 const readWholeFile = async (path: string): Promise<Buffer> => readFileSync(path);
 

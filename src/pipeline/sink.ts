@@ -14,6 +14,11 @@ export interface SinkRecord {
   readonly shard: number;
   /** Path of the source relative to the input: the LMDB key's suffix. */
   readonly relPath: string;
+  /**
+   * Called once the sink no longer holds the payload's bytes, so their memory may be reused.
+   * Optional for a sink to honour (LmdbSink keeps values until its commit and never calls it).
+   */
+  readonly onWritten?: () => void;
 }
 
 /** A finished output file. */
@@ -233,7 +238,7 @@ export class TfrecordShardSink implements RecordSink {
       if (this.current !== null) throw new Error(`TfrecordShardSink: shard ${this.current.index} was not completed before shard ${record.shard}`);
       this.open(record.shard);
     }
-    await (this.current as OpenShard).writer.writeParts(asParts(record.payload));
+    await (this.current as OpenShard).writer.writeParts(asParts(record.payload), record.onWritten);
     faultPoint('record');
   }
 
@@ -356,7 +361,7 @@ export class StreamSink implements RecordSink {
   }
 
   async write(record: SinkRecord): Promise<void> {
-    await this.writer.writeParts(asParts(record.payload));
+    await this.writer.writeParts(asParts(record.payload), record.onWritten);
   }
 
   async completeShard(): Promise<void> {

@@ -156,3 +156,40 @@ function adler32(data: Uint8Array): number {
   }
   return ((b << 16) | a) >>> 0;
 }
+
+test('onWritten runs only after the stream has taken the record, plain and compressed', async () => {
+  // Plain: the callback waits for the writev that carries the record.
+  const pending: (() => void)[] = [];
+  let written = 0;
+  const out = new Writable({
+    highWaterMark: 64,
+    writev(chunks, cb) { pending.push(() => { written += chunks.length; cb(); }); },
+  });
+  const w = new RecordWriter(out);
+  const calls: number[] = [];
+  await w.writeParts([Buffer.alloc(10, 1)], () => calls.push(written));
+  assert.equal(calls.length, 0, 'not before the batch is written');
+  const second = w.writeParts([Buffer.alloc(100, 2)], () => calls.push(written));
+  await new Promise((resolve) => setImmediate(resolve));
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await second;
+  const closing = w.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await closing;
+  assert.equal(calls.length, 2);
+  assert.ok(calls.every((n) => n >= 6), `called after the writev of both records: ${calls}`);
+
+  // GZIP: small records are copied into the batch (free at once); a large part is free once zlib took it.
+  const chunks: Buffer[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } });
+  const z = new RecordWriter(sink, { compression: 'gzip' });
+  let small = false;
+  let large = false;
+  await z.writeParts([Buffer.from('tiny')], () => { small = true; });
+  assert.equal(small, true);
+  await z.writeParts([Buffer.alloc(200_000, 3)], () => { large = true; });
+  await z.close();
+  assert.equal(large, true);
+  assert.equal((await readAll(gunzipSync(Buffer.concat(chunks)))).length, 2);
+});
