@@ -13,7 +13,8 @@ import { buildDatumPayload, describeLabelProblem, fitsDatumLabel } from './datum
 import { LmdbSink } from './lmdb-sink.js';
 import { MeanAccumulator } from './mean.js';
 import { configureImageConcurrency, loadImage, needsDecode, type EncodedImage, type RawImage } from '../image/index.js';
-import { buildImageFeatures, sha256HexAsync } from './features.js';
+import { buildImageFeatures } from './features.js';
+import { Sha256Hasher } from './hasher.js';
 import { writeIndex } from './index-file.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
 import type { CellValue } from './manifest.js';
@@ -302,6 +303,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
 
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
+  const hasher = new Sha256Hasher();
   const processFile = async (work: WorkItem): Promise<FileResult> => {
     hooks.signal?.throwIfAborted();
     const { input } = work;
@@ -316,7 +318,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now.
       if (image.bytes !== bytes) pool.release(bytes);
       const release = (): void => pool.release(bytes);
-      const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await sha256HexAsync(image.bytes)) };
+      const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await hasher.hash(image.bytes)) };
       const label = labels.features(input);
       if (typeof label !== 'string') {
         if (label.label !== null) canonical['image/class/label'] = label.label;
@@ -402,6 +404,8 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
     }
     throw error;
+  } finally {
+    hasher.close();
   }
 
   // Up-front problems (manifest rows, unknown labels) and ignored files are reported once: by

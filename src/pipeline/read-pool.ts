@@ -23,9 +23,9 @@ const MAX_POOLED_BYTES = 4 * 1024 * 1024;
  * pool.release(bytes);
  */
 export class ReadBufferPool {
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
   /** Pooled buffers currently handed out: what release may take back (and only once). */
-  private readonly lent = new WeakSet<ArrayBuffer>();
+  private readonly lent = new WeakSet<SharedArrayBuffer>();
   private freeBytes = 0;
   private readonly maxFreeBytes: number;
 
@@ -43,7 +43,8 @@ export class ReadBufferPool {
       const capacity = (Math.floor(size / CLASS_BYTES) + 1) * CLASS_BYTES;
       const reused = this.free.get(capacity)?.pop();
       if (reused !== undefined) this.freeBytes -= capacity;
-      const store = reused ?? Buffer.allocUnsafeSlow(capacity).buffer;
+      // Shared memory, so the hashing worker (Sha256Hasher) reads the bytes where they are.
+      const store = reused ?? new SharedArrayBuffer(capacity);
       const buffer = Buffer.from(store, 0, capacity);
       let filled = 0;
       for (;;) {
@@ -66,12 +67,12 @@ export class ReadBufferPool {
   /** Gives back the buffer of bytes that {@link read} returned; anything else is ignored. */
   release(bytes: Uint8Array): void {
     const store = bytes.buffer;
-    if (!(store instanceof ArrayBuffer) || !this.lent.has(store)) return;
+    if (!(store instanceof SharedArrayBuffer) || !this.lent.has(store)) return;
     this.lent.delete(store);
     this.giveBack(store);
   }
 
-  private giveBack(store: ArrayBuffer): void {
+  private giveBack(store: SharedArrayBuffer): void {
     if (this.freeBytes + store.byteLength > this.maxFreeBytes) return;
     let list = this.free.get(store.byteLength);
     if (list === undefined) {
