@@ -315,9 +315,11 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     }
     try {
       const image = await loadImage(bytes, settings.image, { path: input.relPath });
-      // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now.
-      if (image.bytes !== bytes) pool.release(bytes);
-      const release = (): void => pool.release(bytes);
+      // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now,
+      // else once its record is written.
+      const ownBytes = image.bytes === bytes;
+      if (!ownBytes) pool.release(bytes);
+      const release = ownBytes ? (): void => pool.release(bytes) : (): void => undefined;
       const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await hasher.hash(image.bytes)) };
       const label = labels.features(input);
       if (typeof label !== 'string') {

@@ -24,8 +24,12 @@ const MAX_POOLED_BYTES = 4 * 1024 * 1024;
  */
 export class ReadBufferPool {
   private readonly free = new Map<number, SharedArrayBuffer[]>();
-  /** Pooled buffers currently handed out: what release may take back (and only once). */
-  private readonly lent = new WeakSet<SharedArrayBuffer>();
+  /**
+   * Pooled buffers handed out, each with the very view it was lent as: only that view gives it
+   * back, once. A late second release of an earlier lease must not free the buffer under its
+   * next borrower.
+   */
+  private readonly lent = new WeakMap<SharedArrayBuffer, Buffer>();
   private freeBytes = 0;
   private readonly maxFreeBytes: number;
 
@@ -57,17 +61,18 @@ export class ReadBufferPool {
           return readFileSync(path);
         }
       }
-      this.lent.add(store);
-      return buffer.subarray(0, filled);
+      const bytes = buffer.subarray(0, filled);
+      this.lent.set(store, bytes);
+      return bytes;
     } finally {
       closeSync(fd);
     }
   }
 
-  /** Gives back the buffer of bytes that {@link read} returned; anything else is ignored. */
+  /** Gives back the buffer that {@link read} returned (that same object); anything else is ignored. */
   release(bytes: Uint8Array): void {
     const store = bytes.buffer;
-    if (!(store instanceof SharedArrayBuffer) || !this.lent.has(store)) return;
+    if (!(store instanceof SharedArrayBuffer) || this.lent.get(store) !== bytes) return;
     this.lent.delete(store);
     this.giveBack(store);
   }

@@ -27,6 +27,14 @@ test('ReadBufferPool reads whole files and reuses a released buffer, once', asyn
   assert.ok(third.equals(Buffer.alloc(70_500, 2)), 'and holds the new file only');
   const fourth = pool.read(a);
   assert.notEqual(fourth.buffer, third.buffer, 'released once, lent once');
+  // A late second release of an earlier lease must not free the buffer under its new borrower.
+  pool.release(third);
+  const fifth = pool.read(b);
+  assert.equal(fifth.buffer, third.buffer);
+  pool.release(third); // stale: `fifth` holds that buffer now
+  const sixth = pool.read(a);
+  assert.notEqual(sixth.buffer, fifth.buffer, 'a stale release is ignored');
+  assert.ok(fifth.equals(Buffer.alloc(70_500, 2)));
   assert.equal(pool.read(empty).length, 0);
   assert.throws(() => pool.read(join(dir, 'missing.bin')), /ENOENT/);
 });
