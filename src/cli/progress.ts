@@ -1,5 +1,6 @@
 /** Progress for people: a bar on a TTY stderr, nothing otherwise (pipes, CI, --quiet). */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import type { ConvertProgress } from '../pipeline/index.js';
 
 /** Reports progress; `update` is called once per input file. */
@@ -17,10 +18,18 @@ export function progressEnabled(quiet: boolean, stream: NodeJS.WriteStream = pro
  * A reporter drawing files done/total, images/s, MB/s, ETA and skipped count, at most 10 times a
  * second (cli-progress's fps limit), on stderr so stdout stays clean for --json and -o -.
  */
-export function createProgressReporter(options: { quiet: boolean }): ProgressReporter {
-  if (!progressEnabled(options.quiet)) return { update: () => undefined, stop: () => undefined };
+export function createProgressReporter(options: {
+  quiet: boolean;
+  /** Where the bar goes (default process.stderr); tests pass a fake terminal. */
+  stream?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}): ProgressReporter {
+  const stream = options.stream ?? process.stderr;
+  if (!progressEnabled(options.quiet, stream, options.env ?? process.env)) return { update: () => undefined, stop: () => undefined };
+  // Required only here: a run without a terminal never pays for loading it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
+    stream,
     fps: 10,
     hideCursor: true,
     clearOnComplete: true,

@@ -1,12 +1,21 @@
 /** Caffe Datum and BlobProto encoding: the records of Caffe's LMDB databases and its mean files. */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type { Type } from 'protobufjs';
 import { invalidParameterError } from '../errors.js';
 
 // Same relative depth from src/datum/*.ts and dist/datum/*.js.
-const root = protobuf.loadSync(fileURLToPath(new URL('../../proto/caffe.proto', import.meta.url)));
-const DatumType = root.lookupType('caffe.Datum');
-const BlobProtoType = root.lookupType('caffe.BlobProto');
+const CAFFE_PROTO = fileURLToPath(new URL('../../proto/caffe.proto', import.meta.url));
+let types: { readonly datum: Type; readonly blob: Type } | null = null;
+
+/** Loaded on first use: protobufjs is start-up time that a TFRecord run never needs. */
+function caffeTypes(): { readonly datum: Type; readonly blob: Type } {
+  if (types === null) {
+    const root = (createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs')).loadSync(CAFFE_PROTO);
+    types = { datum: root.lookupType('caffe.Datum'), blob: root.lookupType('caffe.BlobProto') };
+  }
+  return types;
+}
 
 /** A Caffe Datum. Fields left undefined are not written (as Caffe leaves dims unset for encoded data). */
 export interface Datum {
@@ -53,7 +62,7 @@ export function encodeDatum(datum: Datum): Uint8Array {
   if (datum.label !== undefined) message.label = datum.label;
   if (datum.floatData !== undefined && datum.floatData.length > 0) message.floatData = datum.floatData;
   if (datum.encoded === true) message.encoded = true;
-  return DatumType.encode(message).finish();
+  return caffeTypes().datum.encode(message).finish();
 }
 
 /**
@@ -63,7 +72,7 @@ export function encodeDatum(datum: Datum): Uint8Array {
  * const { label, data } = decodeDatum(value);
  */
 export function decodeDatum(bytes: Uint8Array): Datum {
-  const m = DatumType.decode(bytes);
+  const m = caffeTypes().datum.decode(bytes);
   const has = (field: string): boolean => Object.hasOwn(m, field);
   const o = m as unknown as { channels: number; height: number; width: number; data: Uint8Array; label: number; floatData: number[]; encoded: boolean };
   return {
@@ -86,7 +95,7 @@ export function decodeDatum(bytes: Uint8Array): Datum {
  */
 export function encodeBlobProto(blob: MeanBlob): Uint8Array {
   for (const key of ['num', 'channels', 'height', 'width'] as const) int32(key, blob[key]);
-  return BlobProtoType.encode({ num: blob.num, channels: blob.channels, height: blob.height, width: blob.width, data: Array.from(blob.data) }).finish();
+  return caffeTypes().blob.encode({ num: blob.num, channels: blob.channels, height: blob.height, width: blob.width, data: Array.from(blob.data) }).finish();
 }
 
 /**
@@ -96,6 +105,6 @@ export function encodeBlobProto(blob: MeanBlob): Uint8Array {
  * const mean = decodeBlobProto(await readFile('mean.binaryproto'));
  */
 export function decodeBlobProto(bytes: Uint8Array): MeanBlob {
-  const m = BlobProtoType.decode(bytes) as unknown as { num: number; channels: number; height: number; width: number; data: number[] };
+  const m = caffeTypes().blob.decode(bytes) as unknown as { num: number; channels: number; height: number; width: number; data: number[] };
   return { num: m.num, channels: m.channels, height: m.height, width: m.width, data: Float32Array.from(m.data ?? []) };
 }

@@ -1,6 +1,6 @@
 /** tf.train.Example encoding and decoding: features in, protobuf bytes out, and back. */
 import { ExampleParseError, invalidParameterError, type ErrorContext } from '../errors.js';
-import { ExampleType, Reader } from './proto.js';
+import { loadExampleProto } from './proto.js';
 
 /** One feature: a list of bytes, float32 or int64 values, as in tf.train.Feature. */
 export type Feature =
@@ -83,7 +83,7 @@ export function encodeExample(features: Features): Uint8Array {
   if (typeof features !== 'object' || features === null) throw invalidParameterError('features', 'object of key -> Feature', features);
   const feature: Record<string, object> = {};
   for (const key of Object.keys(features).sort()) feature[key] = toMessageFeature(key, features[key] as Feature);
-  return ExampleType.encode({ features: { feature } }).finish();
+  return loadExampleProto().Example.encode({ features: { feature } }).finish();
 }
 
 /** A decoded Example. */
@@ -97,7 +97,7 @@ export interface DecodedExample {
 export type PayloadKind = 'example' | 'sequence-example' | 'invalid';
 
 function scanTopLevel(data: Uint8Array): number[] {
-  const reader = Reader.create(data);
+  const reader = loadExampleProto().Reader.create(data);
   const unknown: number[] = [];
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
@@ -152,7 +152,7 @@ export function decodeExample(data: Uint8Array, context: ErrorContext = {}): Dec
   let message: { features?: { feature?: Record<string, MessageFeature> } };
   try {
     unknownFields = scanTopLevel(data);
-    message = ExampleType.decode(data) as typeof message;
+    message = loadExampleProto().Example.decode(data) as typeof message;
   } catch (error) {
     throw new ExampleParseError((error as Error).message, context);
   }

@@ -135,6 +135,19 @@ function writeFeature(w: PartsWriter, feature: Feature): void {
   }
 }
 
+/** UTF-8 bytes of feature keys: a run writes the same few keys into every record. */
+const keyCache = new Map<string, Uint8Array>();
+const KEY_CACHE_LIMIT = 1024;
+
+function encodeKey(key: string): Uint8Array {
+  let bytes = keyCache.get(key);
+  if (bytes === undefined) {
+    bytes = encoder.encode(key);
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes);
+  }
+  return bytes;
+}
+
 /**
  * Encodes features exactly as {@link encodeExample} does (the tests compare them byte for byte),
  * but returns the payload as parts in which every value of 4 KB or more is the caller's own
@@ -149,7 +162,7 @@ export function encodeExampleParts(features: Features): Uint8Array[] {
   const ordered: Record<string, true> = {};
   for (const key of Object.keys(features).sort()) ordered[key] = true;
   const entries = Object.keys(ordered).map((key) => {
-    const keyBytes = encoder.encode(key);
+    const keyBytes = encodeKey(key);
     const feature = features[key] as Feature;
     const featureLength = featureBodyLength(feature);
     const entryLength = 1 + varintLength(keyBytes.length) + keyBytes.length + 1 + varintLength(featureLength) + featureLength;

@@ -1,6 +1,6 @@
 /** Sizes sharp's own (libvips) thread pool for a pipeline that keeps several image ops in flight. */
 import { availableParallelism } from 'node:os';
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { invalidParameterError } from '../errors.js';
 
 /** What {@link configureImageConcurrency} set. */
@@ -29,6 +29,7 @@ export function configureImageConcurrency(opsInFlight: number): ImageConcurrency
   }
   const cores = availableParallelism();
   const threadsPerOp = Math.max(1, Math.floor(cores / opsInFlight));
+  const sharp = loadSharp();
   sharp.concurrency(threadsPerOp);
   sharp.cache(false);
   return { cores, opsInFlight, threadsPerOp };

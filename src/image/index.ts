@@ -11,5 +11,6 @@ export type {
 } from './settings.js';
 export { loadImage } from './load.js';
 export { configureImageConcurrency } from './concurrency.js';
+export { loadSharp } from './sharp.js';
 export type { ImageConcurrency } from './concurrency.js';
 export type { EncodedImage, RawImage, ImageContext } from './load.js';

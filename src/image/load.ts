@@ -1,11 +1,12 @@
 /** Turns the bytes of an input file into the bytes to store: pass-through, re-encoded, or raw pixels. */
 import { crc32 } from 'node:zlib';
-import sharp, { type Sharp } from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageError, type ImageProblem } from '../errors.js';
 import { decodeBmp } from './bmp.js';
 import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
+import { loadSharp } from './sharp.js';
 import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
@@ -126,7 +127,7 @@ async function decodeFully(bytes: Buffer, format: StoredFormat, settings: ImageS
     return;
   }
   try {
-    await sharp(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
+    await loadSharp()(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
   } catch (error) {
     fail(classifySharpError(error), `does not decode: ${(error as Error).message}`, context, error);
   }
@@ -168,7 +169,8 @@ async function transform(
 ): Promise<EncodedImage | RawImage> {
   const name = FORMAT_NAMES[sourceFormat];
   // pages 1: only the first frame/page, never sharp's pages=-1 strip of every frame stacked.
-  const input: sharp.SharpOptions = { failOn: 'error', limitInputPixels: settings.maxPixels, density: settings.density, pages: 1, page: 0 };
+  const sharp = loadSharp();
+  const input: SharpOptions = { failOn: 'error', limitInputPixels: settings.maxPixels, density: settings.density, pages: 1, page: 0 };
   const notes: string[] = [];
   let source = bytes;
   let raw: { width: number; height: number; channels: 3 | 4 } | null = null;
@@ -189,7 +191,7 @@ async function transform(
   }
   const open = (): Sharp => (raw === null ? sharp(source, input) : sharp(source, { raw, limitInputPixels: settings.maxPixels }));
 
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // Headers only, without sharp's pixel limit, so that a bomb is refused below with its size.
     meta = await (raw === null ? sharp(source, { ...input, limitInputPixels: false }) : open()).metadata();
@@ -299,7 +301,8 @@ async function transform(
  * The first GIF frame with fully transparent pixels set to the transparent palette colour, as PIL
  * and GIF decoders report them (libvips gives 0,0,0,0), so lossless output equals an independent decode.
  */
-async function gifFirstFrame(bytes: Buffer, rgb: readonly [number, number, number], input: sharp.SharpOptions): Promise<Sharp> {
+async function gifFirstFrame(bytes: Buffer, rgb: readonly [number, number, number], input: SharpOptions): Promise<Sharp> {
+  const sharp = loadSharp();
   const { data, info } = await sharp(bytes, input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   for (let i = 0; i < data.length; i += 4) {
     if (data[i + 3] === 0) {

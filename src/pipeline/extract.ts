@@ -1,10 +1,9 @@
 /** Writes the images held in record files back out as files, safely inside one folder. */
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import sharp from 'sharp';
 import type { Feature, Features } from '../example/index.js';
 import { invalidParameterError } from '../errors.js';
-import { sniffFormat } from '../image/index.js';
+import { loadSharp, sniffFormat } from '../image/index.js';
 import { readExamples } from './inspect.js';
 
 /** How raw tensors are written. */
@@ -126,7 +125,7 @@ async function rawToPng(bytes: Uint8Array, shape: readonly number[], dtype: stri
     }
   }
   const channels = ch as 1 | 2 | 3 | 4;
-  const image = sharp(Buffer.from(out.buffer), { raw: { width: w, height: h, channels } });
+  const image = loadSharp()(Buffer.from(out.buffer), { raw: { width: w, height: h, channels } });
   return (dtype === 'uint16' ? image.toColourspace(channels >= 3 ? 'rgb16' : 'grey16') : image).png().toBuffer();
 }
 

@@ -1,22 +1,11 @@
 /** Turns a loaded image into the Example features TensorFlow's converters write. */
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { bytesFeature, int64Feature, type Feature, type Features } from '../example/index.js';
 import type { EncodedImage, RawImage } from '../image/index.js';
 
 /** Hex SHA-256 of `bytes`, on the calling thread. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/**
- * Hex SHA-256 of `bytes` computed on libuv's thread pool (WebCrypto), so hashing every image
- * runs beside the main thread instead of on it.
- *
- * @example
- * const hex = await sha256HexAsync(jpeg);
- */
-export async function sha256HexAsync(bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Reads Caffe Datum records back from an LMDB database, as Example-like features for the read commands. */
 // node-lmdb (LMDB 0.9, data format 1) reads what Caffe and LmdbSink write; lmdb-js's format-2 build crashes on such files.
-import lmdb from 'node-lmdb';
+import { loadLmdb } from './lmdb-module.js';
 import { decodeDatum, type Datum } from '../datum/index.js';
 import { bytesFeature, floatFeature, int64Feature, type Feature } from '../example/index.js';
 import { ExampleParseError } from '../errors.js';
@@ -20,6 +20,7 @@ export interface DatumEntry {
  * for await (const { key, datum } of readDatums('out/train_lmdb')) console.log(key, datum.label);
  */
 export async function* readDatums(dir: string): AsyncGenerator<DatumEntry> {
+  const lmdb = loadLmdb();
   const env = new lmdb.Env();
   // Read-only, as Caffe's data layer opens it (MDB_RDONLY): a database of another user stays untouched.
   env.open({ path: dir, readOnly: true });

@@ -4,7 +4,8 @@ import { basename, dirname, join } from 'node:path';
 // node-lmdb, not lmdb-js: lmdb-js's prebuilt binaries write LMDB data format 2, which the LMDB 0.9
 // that Caffe links rejects ("MDB_INVALID: File is not an LMDB file"); node-lmdb bundles LMDB
 // 0.9.70 and writes format 1, the format of every Caffe database.
-import lmdb, { type Dbi, type Env } from 'node-lmdb';
+import type { Dbi, Env } from 'node-lmdb';
+import { loadLmdb } from './lmdb-module.js';
 import { InputError, OutputExistsError, invalidParameterError } from '../errors.js';
 import { faultPoint, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 
@@ -86,7 +87,7 @@ export class LmdbSink implements RecordSink {
     if (!this.settings.overwrite && (await exists(this.settings.dir))) throw new OutputExistsError(this.settings.dir);
     await removeStaleTempDirs(this.settings.dir);
     await mkdir(this.tempDir, { recursive: true });
-    const env = new lmdb.Env();
+    const env = new (loadLmdb().Env)();
     // A folder holding data.mdb and lock.mdb, as Caffe's db_lmdb.cpp opens it.
     env.open({ path: this.tempDir, mapSize: this.mapSize, maxDbs: 1 });
     const dbi = env.openDbi({ name: null, create: true, keyIsBuffer: true });

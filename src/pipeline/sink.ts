@@ -14,6 +14,11 @@ export interface SinkRecord {
   readonly shard: number;
   /** Path of the source relative to the input: the LMDB key's suffix. */
   readonly relPath: string;
+  /**
+   * Called once the sink no longer holds the payload's bytes, so their memory may be reused.
+   * Optional for a sink to honour (LmdbSink keeps values until its commit and never calls it).
+   */
+  readonly onWritten?: () => void;
 }
 
 /** A finished output file. */
@@ -252,7 +257,7 @@ export class TfrecordShardSink implements RecordSink {
       if (this.current !== null) throw new Error(`TfrecordShardSink: shard ${this.current.index} was not completed before shard ${record.shard}`);
       this.open(record.shard);
     }
-    await (this.current as OpenShard).writer.writeParts(asParts(record.payload));
+    await (this.current as OpenShard).writer.writeParts(asParts(record.payload), record.onWritten);
     if (isNextFault('record')) await flushBeforeFault((this.current as OpenShard).stream);
     faultPoint('record');
   }
@@ -377,7 +382,7 @@ export class StreamSink implements RecordSink {
   }
 
   async write(record: SinkRecord): Promise<void> {
-    await this.writer.writeParts(asParts(record.payload));
+    await this.writer.writeParts(asParts(record.payload), record.onWritten);
   }
 
   async completeShard(): Promise<void> {

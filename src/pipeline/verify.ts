@@ -1,8 +1,7 @@
 /** Verifies record files: every frame's CRCs, every payload an Example, and optionally every image decoded. */
-import sharp from 'sharp';
 import { classifyPayload, decodeExample, type Feature, type Features } from '../example/index.js';
 import { CorruptRecordError, Img2TfrecordError, RecordTooLargeError, TruncatedRecordError } from '../errors.js';
-import { describeEncoded, sniffFormat } from '../image/index.js';
+import { describeEncoded, loadSharp, sniffFormat } from '../image/index.js';
 import { openRecordStream, readRecords } from '../record/index.js';
 import { readExamples } from './inspect.js';
 import { isLmdbDir } from './record-files.js';
@@ -214,7 +213,7 @@ async function checkEncoded(
   }
   try {
     // Decoding every pixel is what catches entropy-coded corruption that headers cannot show.
-    await sharp(bytes, { failOn: 'truncated', limitInputPixels: false }).raw().toBuffer({ resolveWithObject: true });
+    await loadSharp()(bytes, { failOn: 'truncated', limitInputPixels: false }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     messages.push(`${key} does not decode: ${(error as Error).message}`);
   }

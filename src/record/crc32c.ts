@@ -1,7 +1,6 @@
 /** CRC-32C (Castagnoli) and TensorFlow's CRC masking: the checksums of every TFRecord frame. */
 import { createRequire } from 'node:module';
-// The package's main entry is zlib's CRC-32 (a different polynomial); only this entry is CRC-32C.
-import CRC32C from 'crc-32/crc32c.js';
+import type CRC32CModule from 'crc-32/crc32c.js';
 
 /** CRC-32C of `data` continued from `seed` (the CRC of everything before it; 0 to start). */
 type Crc32c = (data: Uint8Array, seed: number) => number;
@@ -12,12 +11,23 @@ type Crc32c = (data: Uint8Array, seed: number) => number;
  */
 function pickImplementation(): { name: string; fn: Crc32c } {
   try {
-    const native = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: (data: Uint8Array, seed?: number) => number };
+    const native = require('@node-rs/crc32') as { crc32c: (data: Uint8Array, seed?: number) => number };
     if (native.crc32c(Buffer.from('123456789')) >>> 0 === 0xe3069283) return { name: '@node-rs/crc32', fn: (d, seed) => native.crc32c(d, seed) >>> 0 };
   } catch {
     // No prebuilt binary for this platform: the pure-JS table implementation is correct, only slower.
   }
+  const CRC32C = portable();
   return { name: 'crc-32/crc32c.js', fn: (d, seed) => CRC32C.buf(d, seed | 0) >>> 0 };
+}
+
+const require = createRequire(import.meta.url);
+let portableModule: typeof CRC32CModule | null = null;
+
+// Required on first use: with the native binding in use it is only the tests' reference.
+// The package's main entry is zlib's CRC-32 (a different polynomial); only this entry is CRC-32C.
+function portable(): typeof CRC32CModule {
+  portableModule ??= require('crc-32/crc32c.js') as typeof CRC32CModule;
+  return portableModule;
 }
 
 const implementation = pickImplementation();
@@ -56,7 +66,7 @@ export function crc32cUpdate(previous: number, data: Uint8Array): number {
  * crc32cPortable(Buffer.from('123456789')) === crc32c(Buffer.from('123456789')); // true
  */
 export function crc32cPortable(data: Uint8Array, previous = 0): number {
-  return CRC32C.buf(data, previous | 0) >>> 0;
+  return portable().buf(data, previous | 0) >>> 0;
 }
 
 /**

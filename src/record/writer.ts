@@ -38,6 +38,10 @@ export class RecordWriter {
   private byteCount = 0;
   private closing: Promise<void> | null = null;
   private corked = false;
+  /** Framed bytes written since the stream was last uncorked: the batch being gathered. */
+  private corkedBytes = 0;
+  /** Settles when the batch sent out last has been written; at most one is outstanding. */
+  private lastBatch: Promise<void> | null = null;
   private readonly compressing: boolean;
   /** Small pieces waiting to go to the compressor together (see writeBatched). */
   private batch: Buffer | null = null;
@@ -111,59 +115,96 @@ export class RecordWriter {
 
   /**
    * Writes one record whose payload is the concatenation of `parts`, without joining them: the
-   * footer's CRC is computed over the parts in place (see encodeExampleParts).
+   * footer's CRC is computed over the parts in place (see encodeExampleParts). `onWritten`, if
+   * given, is called once the stream no longer holds the parts (written, or copied by the
+   * compressor), so their memory may be reused; it may not be called if the stream fails.
    *
    * @example
    * await writer.writeParts([prefix, imageBytes, suffix]);
    */
-  async writeParts(parts: readonly Uint8Array[]): Promise<void> {
+  async writeParts(parts: readonly Uint8Array[], onWritten?: () => void): Promise<void> {
     if (this.closing !== null) throw new WriterClosedError();
     if (this.failure !== null) throw this.failure;
     const length = parts.reduce((n, p) => n + p.length, 0);
     const header = encodeFrameHeader(length);
     const footer = parts.length === 1 ? encodeFrameFooter(parts[0] as Uint8Array) : encodeFrameFooterOfParts(parts);
-    const ok = this.compressing ? this.writeBatched(header, parts, footer) : this.writeCorked(header, parts, footer);
     this.recordCount++;
     this.byteCount += length + FRAME_OVERHEAD_BYTES;
-    if (!ok) {
-      if (this.corked) {
-        this.sink.uncork();
-        this.corked = false;
-      }
+    if (!this.compressing) {
+      await this.writeCorked(header, parts, footer, length + FRAME_OVERHEAD_BYTES, onWritten);
+    } else if (!this.writeBatched(header, parts, footer, onWritten)) {
       await this.drained();
     }
     if (this.failure !== null) throw this.failure;
   }
 
-  private writeCorked(header: Buffer, parts: readonly Uint8Array[], footer: Buffer): boolean {
+  private async writeCorked(header: Buffer, parts: readonly Uint8Array[], footer: Buffer, framed: number, onWritten?: () => void): Promise<void> {
     const sink = this.sink;
     // The stream stays corked between writes, so header, payload and footer of many records go
-    // out together as one writev once the stream's buffer is full: no payload is ever copied, and
-    // a shard of small records costs a few system calls, not three per record.
+    // out together as one writev once a highWaterMark's worth has gathered: no payload is ever
+    // copied, and a shard of small records costs a few system calls, not three per record.
     if (!this.corked) {
       sink.cork();
       this.corked = true;
     }
     sink.write(header);
     for (const part of parts) if (part.length > 0) sink.write(part);
-    return sink.write(footer);
+    this.corkedBytes += framed;
+    // A chunk's callback runs once the writev that carried it is done, the record's parts with it.
+    if (this.corkedBytes < sink.writableHighWaterMark) {
+      sink.write(footer, onWritten === undefined ? undefined : () => onWritten());
+      return;
+    }
+    // Double buffering: this batch goes out and the caller fills the next one while it is written;
+    // only the batch before it must be done first. Waiting for 'drain' (an empty buffer) instead
+    // left reading idle during every write. Memory: two batches at most.
+    const previous = this.lastBatch;
+    this.lastBatch = new Promise<void>((resolve) => sink.write(footer, () => {
+      onWritten?.();
+      resolve();
+    }));
+    this.corkedBytes = 0;
+    this.corked = false;
+    sink.uncork();
+    if (previous !== null) await this.unlessFailed(previous);
+  }
+
+  /** Waits for `done`, or rejects as soon as the stream fails (a destroyed stream may never call back). */
+  private unlessFailed(done: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure !== null) {
+        reject(this.failure);
+        return;
+      }
+      const onFailure = (error: Error): void => reject(error);
+      this.waiters.add(onFailure);
+      void done.then(() => {
+        this.waiters.delete(onFailure);
+        resolve();
+      });
+    });
   }
 
   // A zlib stream takes its input one chunk at a time, each a trip to the thread pool: three per
   // record made GZIP writing ~20x slower than plain. Small pieces are gathered into 64 KiB batches
   // (zlib copies its input anyway); big payloads go in as they are. zlib's output does not depend
   // on how the input is split, so the bytes are the same either way.
-  private writeBatched(header: Buffer, parts: readonly Uint8Array[], footer: Buffer): boolean {
+  private writeBatched(header: Buffer, parts: readonly Uint8Array[], footer: Buffer, onWritten?: () => void): boolean {
     let ok = this.addToBatch(header);
-    for (const part of parts) ok = this.addToBatch(part) && ok;
-    return this.addToBatch(footer) && ok;
+    // Parts too big to copy go to the compressor as they are; its callback on the last of them
+    // (chunks are consumed in order) says when they are no longer needed. Copied ones are free now.
+    const direct = parts.reduce((last, part, i) => (part.length >= COMPRESS_BATCH_BYTES ? i : last), -1);
+    for (const [i, part] of parts.entries()) ok = this.addToBatch(part, i === direct ? onWritten : undefined) && ok;
+    ok = this.addToBatch(footer) && ok;
+    if (direct === -1) onWritten?.();
+    return ok;
   }
 
-  private addToBatch(piece: Uint8Array): boolean {
+  private addToBatch(piece: Uint8Array, onWritten?: () => void): boolean {
     if (piece.length === 0) return true;
     let ok = true;
     if (this.batchUsed + piece.length > COMPRESS_BATCH_BYTES) ok = this.flushBatch();
-    if (piece.length >= COMPRESS_BATCH_BYTES) return this.sink.write(piece) && ok;
+    if (piece.length >= COMPRESS_BATCH_BYTES) return this.sink.write(piece, onWritten === undefined ? undefined : () => onWritten()) && ok;
     this.batch ??= Buffer.allocUnsafe(COMPRESS_BATCH_BYTES);
     this.batch.set(piece, this.batchUsed);
     this.batchUsed += piece.length;

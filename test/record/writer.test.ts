@@ -55,13 +55,19 @@ test('backpressure: a slow Writable with a tiny highWaterMark gets everything in
   const out = new Writable({ highWaterMark, write(c: Buffer, _e, cb) { received.push(Buffer.from(c)); setImmediate(cb); } });
   const w = new RecordWriter(out);
   const expected: string[] = [];
+  let largestFrame = 0;
+  let sawTwoBatches = false;
   for (let i = 0; i < 300; i++) {
     const text = `record ${i} `.repeat(i % 7);
     expected.push(text);
+    largestFrame = Math.max(largestFrame, text.length + 16);
     await w.write(Buffer.from(text));
-    // Either the write fitted under the mark, or the writer waited for 'drain'.
-    assert.ok(out.writableLength < highWaterMark, `after record ${i}: ${out.writableLength} bytes buffered`);
+    // At most two batches: one being written (a mark's worth, plus the record that filled it)
+    // and one gathering (under the mark).
+    assert.ok(out.writableLength < 2 * highWaterMark + largestFrame, `after record ${i}: ${out.writableLength} bytes buffered`);
+    sawTwoBatches ||= out.writableLength >= highWaterMark;
   }
+  assert.ok(sawTwoBatches, 'the next batch gathers while the last one is written');
   await w.close();
   assert.deepEqual((await readAll(Buffer.concat(received))).map((r) => r.data.toString()), expected);
 });
@@ -150,3 +156,40 @@ function adler32(data: Uint8Array): number {
   }
   return ((b << 16) | a) >>> 0;
 }
+
+test('onWritten runs only after the stream has taken the record, plain and compressed', async () => {
+  // Plain: the callback waits for the writev that carries the record.
+  const pending: (() => void)[] = [];
+  let written = 0;
+  const out = new Writable({
+    highWaterMark: 64,
+    writev(chunks, cb) { pending.push(() => { written += chunks.length; cb(); }); },
+  });
+  const w = new RecordWriter(out);
+  const calls: number[] = [];
+  await w.writeParts([Buffer.alloc(10, 1)], () => calls.push(written));
+  assert.equal(calls.length, 0, 'not before the batch is written');
+  const second = w.writeParts([Buffer.alloc(100, 2)], () => calls.push(written));
+  await new Promise((resolve) => setImmediate(resolve));
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await second;
+  const closing = w.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await closing;
+  assert.equal(calls.length, 2);
+  assert.ok(calls.every((n) => n >= 6), `called after the writev of both records: ${calls}`);
+
+  // GZIP: small records are copied into the batch (free at once); a large part is free once zlib took it.
+  const chunks: Buffer[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb(); } });
+  const z = new RecordWriter(sink, { compression: 'gzip' });
+  let small = false;
+  let large = false;
+  await z.writeParts([Buffer.from('tiny')], () => { small = true; });
+  assert.equal(small, true);
+  await z.writeParts([Buffer.alloc(200_000, 3)], () => { large = true; });
+  await z.close();
+  assert.equal(large, true);
+  assert.equal((await readAll(gunzipSync(Buffer.concat(chunks)))).length, 2);
+});
