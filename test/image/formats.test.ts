@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -178,6 +179,12 @@ test('unknown bytes are described; options that cannot hold are refused', () => 
   assert.throws(() => resolveImageSettings({ depth: 16, encode: 'raw', dtype: 'float32' }), InvalidOptionError);
   assert.throws(() => configureImageConcurrency(0), /Expected integer between 1 and 4096 for opsInFlight but received 0/);
   const set = configureImageConcurrency(64);
-  assert.equal(set.threadsPerOp, 1);
-  assert.equal(sharp.concurrency(), 1);
+  // 64 ops in flight, but libuv's pool runs only UV_THREADPOOL_SIZE (default 4) of them at once:
+  // each gets its share of the cores, so a many-core machine is not left with 4 one-thread ops.
+  const pool = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10) || 4;
+  assert.equal(set.opsRunning, Math.min(64, pool));
+  assert.equal(set.threadsPerOp, Math.max(1, Math.floor(availableParallelism() / set.opsRunning)));
+  assert.equal(sharp.concurrency(), set.threadsPerOp);
+  const one = configureImageConcurrency(1);
+  assert.deepEqual([one.opsRunning, one.threadsPerOp], [1, availableParallelism()], 'one op in flight gets every core');
 });
