@@ -1,7 +1,7 @@
 /** Converts images into TFRecord shards: gather inputs, plan, load, encode, frame, write, summarise. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile, mkdir, rm } from 'node:fs/promises';
+import { readFile, rename, rmdir, stat, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { bytesFeature, encodeExampleParts, floatFeature, int64Feature, type Feature, type Features } from '../example/index.js';
@@ -259,6 +259,9 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   const owns = (plan: SplitPlan<InputItem>, shard: number): boolean =>
     worker === null || ((firstShard.get(plan.name) as number) + shard) % worker.count === worker.index;
 
+  // A failed run removes the output folder too when it made it (and it is still empty), so a
+  // retry with a corrected option does not trip over an empty leftover.
+  const outputExisted = settings.toStdout || (await stat(settings.output).then(() => true, () => false));
   const sinks = new Map<string, RecordSink>();
   const inputBytes = inputs.reduce((n, i) => n + i.size, 0);
   for (const plan of plans) {
@@ -432,6 +435,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     if (mean !== null && settings.mean !== null) await writeAtomically(settings.mean, encodeBlobProto(mean.result()));
   } catch (error) {
     await Promise.all([...sinks.values()].map((sink) => sink.abort()));
+    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
     if (hooks.signal?.aborted === true && !(error instanceof InterruptedError)) {
       throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
     }

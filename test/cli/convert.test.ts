@@ -169,7 +169,11 @@ test('--strict: exit 1 at the first bad input and no output at all', async () =>
   const r = run(['convert', input, '-o', out, '--strict']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /stopped by --strict: animals\/bad\.jpg/);
-  assert.deepEqual(await readdir(out).catch(() => []), []);
+  await assert.rejects(readdir(out), /ENOENT/, 'the output folder the run made is removed too');
+  // A folder that existed before the run is left in place (empty, as it was).
+  await mkdir(out);
+  assert.equal(run(['convert', input, '-o', out, '--strict']).code, 1);
+  assert.deepEqual(await readdir(out), []);
 });
 
 test('summary: found = converted + skipped + ignored in the human summary, --json and dataset.json, with every documented field', async () => {
