@@ -1,8 +1,13 @@
 /** Reads input files into reused buffers, so a run does not churn memory one fresh buffer per file. */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** Buffers are kept in classes of this granularity (a 97 KB file takes a 112 KiB buffer). */
 const CLASS_BYTES = 16 * 1024;
+/**
+ * Non-blocking open: a FIFO's open would otherwise wait for a writer. It changes nothing for a
+ * regular file, and anything else is handed back to the caller before a byte is read.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 /** Files above this size get a buffer of their own, which is garbage-collected as before. */
 const MAX_POOLED_BYTES = 4 * 1024 * 1024;
 
@@ -40,14 +45,15 @@ export class ReadBufferPool {
   /**
    * The whole file at `path`, or null when it is not a regular file: a FIFO or device can block
    * its open or read for ever, which must not stop the event loop (an interrupt could not be
-   * handled), so the caller reads those asynchronously. Throws what `fs.statSync`, `openSync` and
+   * handled), so the caller reads those asynchronously. Throws what `fs.openSync`, `fstatSync` and
    * `readSync` throw.
    */
   read(path: string): Buffer | null {
-    if (!statSync(path).isFile()) return null;
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, OPEN_FLAGS);
     try {
-      const size = fstatSync(fd).size;
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) return null;
+      const size = stats.size;
       if (size >= MAX_POOLED_BYTES) return readFileSync(fd);
       // One byte of room beyond the size on disk tells a file that grew since fstat.
       const capacity = (Math.floor(size / CLASS_BYTES) + 1) * CLASS_BYTES;
