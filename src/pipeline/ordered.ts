@@ -75,12 +75,13 @@ export async function* stopOnAbort<T>(source: AsyncIterable<T>, signal: AbortSig
     return;
   }
   const iterator = source[Symbol.asyncIterator]();
-  let detach = (): void => {};
-  const aborted = new Promise<'aborted'>((resolve) => {
-    const listener = (): void => resolve('aborted');
-    signal.addEventListener('abort', listener, { once: true });
-    detach = () => signal.removeEventListener('abort', listener);
-  });
+  // Not Promise.race against one long-lived "aborted" promise: every race leaves a reaction on it
+  // that holds the race's result, so each record ever yielded would stay in memory (2 GB for
+  // 20,000 images). One listener wakes whichever wait is current instead.
+  let wake: ((value: 'aborted') => void) | null = null;
+  const listener = (): void => wake?.('aborted');
+  signal.addEventListener('abort', listener, { once: true });
+  const detach = (): void => signal.removeEventListener('abort', listener);
   let finished = false;
   let stopped = false;
   try {
@@ -92,7 +93,11 @@ export async function* stopOnAbort<T>(source: AsyncIterable<T>, signal: AbortSig
       const next = iterator.next();
       // The pending next() settles later; its rejection is the source's business, not an unhandled one.
       next.catch(() => {});
-      const winner = await Promise.race([next, aborted]);
+      const winner = await new Promise<IteratorResult<T> | 'aborted'>((resolve, reject) => {
+        wake = resolve;
+        next.then(resolve, reject);
+      });
+      wake = null;
       if (winner === 'aborted') {
         stopped = true;
         throw onAbort();

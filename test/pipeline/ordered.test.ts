@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mapOrdered, stopOnAbort } from '../../src/pipeline/ordered.js';
 
 test('mapOrdered keeps source order whatever the completion order', async () => {
@@ -76,4 +78,25 @@ test('stopOnAbort passes everything through when not aborted, and without a sign
   const aborted = new AbortController();
   aborted.abort();
   await assert.rejects(async () => { for await (const _ of stopOnAbort(mapOrdered([1], 1, async (x) => x), aborted.signal, () => new Error('early'))) { /* */ } }, /early/);
+});
+
+test('stopOnAbort does not keep the items it has passed on (memory stays bounded over a long run)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const controller = new AbortController();
+  async function* items(): AsyncGenerator<{ payload: Buffer }> {
+    for (let i = 0; i < 300; i++) yield { payload: Buffer.alloc(1024) };
+  }
+  const refs: WeakRef<object>[] = [];
+  let alive = -1;
+  for await (const item of stopOnAbort(items(), controller.signal, () => new Error('x'))) {
+    refs.push(new WeakRef(item));
+    if (refs.length === 250) {
+      // A new macrotask first: WeakRef targets are kept until the current one ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      alive = refs.slice(0, 200).filter((r) => r.deref() !== undefined).length;
+    }
+  }
+  assert.equal(alive, 0, `${alive} of the first 200 items passed on are still reachable`);
 });
