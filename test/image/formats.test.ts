@@ -7,27 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import {
-  configureImageConcurrency, describeEncoded, describeUnknownBytes, loadImage, resolveImageSettings,
-  type EncodedImage, type ImageOptions, type RawImage,
+  configureImageConcurrency, describeEncoded, describeUnknownBytes, resolveImageSettings,
 } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
+import { encoded, load, raw, IMAGES } from './helpers.js';
 
-const IMAGES = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
-
-async function load(bytes: Buffer, options: ImageOptions = {}, path = 'mem'): Promise<EncodedImage | RawImage> {
-  return loadImage(bytes, resolveImageSettings(options), { path });
-}
-async function encoded(bytes: Buffer, options: ImageOptions = {}): Promise<EncodedImage> {
-  const image = await load(bytes, options);
-  assert.equal(image.kind, 'encoded');
-  return image as EncodedImage;
-}
-async function raw(bytes: Buffer, options: ImageOptions = {}): Promise<RawImage> {
-  const image = await load(bytes, { encode: 'raw', ...options });
-  assert.equal(image.kind, 'raw');
-  return image as RawImage;
-}
 
 /** A BMP by hand: 2x2, bottom-up, BI_RGB, rows padded to 4 bytes; `extra` trailing bytes. */
 function bmp(bpp: 24 | 32, extra = 0): Buffer {

@@ -5,26 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import {
-  describeEncoded, loadImage, resolveImageSettings, sniffFormat, type EncodedImage, type ImageOptions, type RawImage,
+  describeEncoded, loadImage, resolveImageSettings, sniffFormat, type ImageOptions, type RawImage,
 } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
+import { encoded, load, raw } from './helpers.js';
 
 const IMAGES = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 
-async function load(path: string, options: ImageOptions = {}): Promise<EncodedImage | RawImage> {
-  return loadImage(await readFile(path), resolveImageSettings(options), { path });
-}
-async function encoded(path: string, options: ImageOptions = {}): Promise<EncodedImage> {
-  const image = await load(path, options);
-  assert.equal(image.kind, 'encoded');
-  return image as EncodedImage;
-}
-async function raw(path: string, options: ImageOptions = {}): Promise<RawImage> {
-  const image = await load(path, { encode: 'raw', ...options });
-  assert.equal(image.kind, 'raw');
-  return image as RawImage;
-}
 /** An independent decode: sharp's own raw pixels of the stored bytes. */
 async function pixels(bytes: Buffer): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   // keepIccProfile: compare stored values, not a colour-managed rendering of them.

@@ -2,31 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import {
-  describeEncoded, loadImage, resolveImageSettings, type EncodedImage, type ImageOptions, type RawImage,
+  describeEncoded, resolveImageSettings, type ImageOptions,
 } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
+import { encoded, load, raw, IMAGES } from './helpers.js';
 
 // Each image flag against pixel values known in advance (synthetic images built from raw values)
 // or against an independent sharp decode of the source.
 
-const IMAGES = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
-
-async function load(bytes: Buffer, options: ImageOptions = {}, path = 'mem.img'): Promise<EncodedImage | RawImage> {
-  return loadImage(bytes, resolveImageSettings(options), { path });
-}
-async function encoded(bytes: Buffer, options: ImageOptions = {}): Promise<EncodedImage> {
-  const image = await load(bytes, options);
-  assert.equal(image.kind, 'encoded');
-  return image as EncodedImage;
-}
-async function raw(bytes: Buffer, options: ImageOptions = {}): Promise<RawImage> {
-  const image = await load(bytes, { encode: 'raw', ...options });
-  assert.equal(image.kind, 'raw');
-  return image as RawImage;
-}
 /** Stored values of encoded bytes (no colour management), 8-bit. */
 async function pixelsOf(bytes: Buffer): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   const { data, info } = await sharp(bytes).keepIccProfile().raw().toBuffer({ resolveWithObject: true });
