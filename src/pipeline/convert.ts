@@ -13,8 +13,7 @@ import { buildDatumPayload, describeLabelProblem, fitsDatumLabel, loadDatumImage
 import { LmdbSink } from './lmdb-sink.js';
 import { MeanAccumulator } from './mean.js';
 import { configureImageConcurrency, loadImage, needsDecode, resolveImageSettings, type EncodedImage, type RawImage } from '../image/index.js';
-import { buildImageFeatures } from './features.js';
-import { Sha256Hasher } from './hasher.js';
+import { buildImageFeatures, sha256Hex } from './features.js';
 import { writeIndex } from './index-file.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
 import type { CellValue } from './manifest.js';
@@ -329,7 +328,6 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
 
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
-  const hasher = new Sha256Hasher();
   const processFile = async (work: WorkItem): Promise<FileResult> => {
     hooks.signal?.throwIfAborted();
     const { input } = work;
@@ -346,7 +344,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       const ownBytes = image.bytes === bytes;
       if (!ownBytes) pool.release(bytes);
       const release = ownBytes ? (): void => pool.release(bytes) : (): void => undefined;
-      const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, await hasher.hash(image.bytes)) };
+      const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256Hex(image.bytes)) };
       const label = labels.features(input);
       if (typeof label !== 'string') {
         if (label.label !== null) canonical['image/class/label'] = label.label;
@@ -440,8 +438,6 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
     }
     throw error;
-  } finally {
-    hasher.close();
   }
 
   // Up-front problems (manifest rows, unknown labels) and ignored files are reported once: by

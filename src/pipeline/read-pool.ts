@@ -28,13 +28,13 @@ const MAX_POOLED_BYTES = 4 * 1024 * 1024;
  * pool.release(bytes);
  */
 export class ReadBufferPool {
-  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private readonly free = new Map<number, ArrayBuffer[]>();
   /**
    * Pooled buffers handed out, each with the very view it was lent as: only that view gives it
    * back, once. A late second release of an earlier lease must not free the buffer under its
    * next borrower.
    */
-  private readonly lent = new WeakMap<SharedArrayBuffer, Buffer>();
+  private readonly lent = new WeakMap<ArrayBuffer, Buffer>();
   private freeBytes = 0;
   private readonly maxFreeBytes: number;
 
@@ -59,8 +59,7 @@ export class ReadBufferPool {
       const capacity = (Math.floor(size / CLASS_BYTES) + 1) * CLASS_BYTES;
       const reused = this.free.get(capacity)?.pop();
       if (reused !== undefined) this.freeBytes -= capacity;
-      // Shared memory, so the hashing worker (Sha256Hasher) reads the bytes where they are.
-      const store = reused ?? new SharedArrayBuffer(capacity);
+      const store = reused ?? new ArrayBuffer(capacity);
       const buffer = Buffer.from(store, 0, capacity);
       let filled = 0;
       for (;;) {
@@ -84,12 +83,12 @@ export class ReadBufferPool {
   /** Gives back the buffer that {@link read} returned (that same object); anything else is ignored. */
   release(bytes: Uint8Array): void {
     const store = bytes.buffer;
-    if (!(store instanceof SharedArrayBuffer) || this.lent.get(store) !== bytes) return;
+    if (!(store instanceof ArrayBuffer) || this.lent.get(store) !== bytes) return;
     this.lent.delete(store);
     this.giveBack(store);
   }
 
-  private giveBack(store: SharedArrayBuffer): void {
+  private giveBack(store: ArrayBuffer): void {
     if (this.freeBytes + store.byteLength > this.maxFreeBytes) return;
     let list = this.free.get(store.byteLength);
     if (list === undefined) {
