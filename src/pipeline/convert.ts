@@ -1,11 +1,11 @@
 /** Converts images into TFRecord shards: gather inputs, plan, load, encode, frame, write, summarise. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile, rename, rmdir, stat, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { bytesFeature, encodeExampleParts, floatFeature, int64Feature, type Feature, type Features } from '../example/index.js';
 import { encodeBlobProto } from '../datum/index.js';
+import { FRAME_OVERHEAD_BYTES } from '../record/index.js';
 import {
   Img2TfrecordError, ImageError, InterruptedError, InvalidOptionError, StrictModeError, UsageError,
 } from '../errors.js';
@@ -353,7 +353,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       const extra: Record<string, Feature> = {};
       for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
       for (const [key, second] of input.images) {
-        const other = await loadImage(await readWholeFile(second.path), settings.image, { path: second.relPath });
+        const other = await loadImage(await readFile(second.path), settings.image, { path: second.relPath });
         extra[key] = bytesFeature(other.bytes);
       }
       if (caffe) {
@@ -390,12 +390,12 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     await (sinks.get(open.plan.name) as RecordSink).completeShard(open.shard, fragmentOf(open));
     open = null;
   };
+  const interrupted = (): InterruptedError => new InterruptedError(String(hooks.signal?.reason ?? 'abort'));
   try {
     const source = (function* () { for (const w of workItems(plans)) if (wanted(w)) yield w; })();
     const results = mapOrdered(source, window, async (work) => ({ work, result: await processFile(work) }));
-    const interrupted = (): Error => new InterruptedError(String(hooks.signal?.reason ?? 'abort'));
     for await (const { work, result } of stopOnAbort(results, hooks.signal, interrupted)) {
-      if (hooks.signal?.aborted === true) throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
+      if (hooks.signal?.aborted === true) throw interrupted();
       if (open !== null && (open.plan !== work.plan || open.shard !== work.shard)) await completeOpen();
       open = work;
       const fragment = fragmentOf(work);
@@ -413,7 +413,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         for (const [key, kind] of result.keys) fragment.keys[key] = kind;
         const label = labels.features(work.input);
         if (typeof label !== 'string') {
-          const recordBytes = FRAME_OVERHEAD + asParts(result.payload).reduce((n, part) => n + part.length, 0);
+          const recordBytes = FRAME_OVERHEAD_BYTES + asParts(result.payload).reduce((n, part) => n + part.length, 0);
           for (const name of label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
         }
       } else {
@@ -425,7 +425,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       hooks.onProgress?.({ total, done, records, skipped: skippedCount, bytesRead });
     }
     await completeOpen();
-    if (hooks.signal?.aborted === true) throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
+    if (hooks.signal?.aborted === true) throw interrupted();
     for (const plan of plans) splitShards[plan.name] = await (sinks.get(plan.name) as RecordSink).finish();
     if (settings.index) {
       for (const shard of Object.values(splitShards).flat()) await writeIndex(join(settings.output, shard.file));
@@ -435,7 +435,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     await Promise.all([...sinks.values()].map((sink) => sink.abort()));
     if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
     if (hooks.signal?.aborted === true && !(error instanceof InterruptedError)) {
-      throw new InterruptedError(String(hooks.signal.reason ?? 'abort'));
+      throw interrupted();
     }
     throw error;
   }
@@ -508,16 +508,6 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   return summary;
 }
 
-/**
- * Reads a whole file (a second image of a manifest row; inputs go through ReadBufferPool),
- * synchronously: an async read is four trips through libuv's thread pool (open, fstat, read,
- * close) whose hand-offs cost more main-thread time than the read itself (5,000 100 KB files:
- * ~0.1 s sync against ~0.2 s async, and far worse on a busy machine). A blocking read is what
- * `cat`, the floor, does too; the window still overlaps it with hashing, image work on the pool
- * and shard writes.
- */
-const readWholeFile = async (path: string): Promise<Buffer> => readFileSync(path);
-
 /** What one shard's inputs came to: kept beside a complete shard so a resumed run can count it. */
 interface ShardFragment {
   records: number;
@@ -546,9 +536,6 @@ export function addClass(into: Record<string, ClassSummary>, name: string, add: 
   const had = into[name];
   into[name] = { records: (had?.records ?? 0) + add.records, bytes: (had?.bytes ?? 0) + add.bytes };
 }
-
-/** TFRecord framing around each payload: length, its CRC and the data CRC. */
-const FRAME_OVERHEAD = 16;
 
 /**
  * The Object Detection API's label_map_util rejects negative ids and id 0 for anything but
