@@ -26,3 +26,21 @@ export async function raw(input: Buffer | string, options: ImageOptions = {}): P
   assert.equal(image.kind, 'raw');
   return image as RawImage;
 }
+
+/** 8-bit RGBA pixels of an image, row by row. */
+export interface Rgba { readonly data: Buffer; readonly width: number; readonly height: number }
+
+/** A 24-bit bottom-up BI_RGB BMP read by hand (sharp's prebuilt libvips has no BMP loader). */
+export function decodeBmp24(bytes: Buffer): Rgba {
+  assert.equal(bytes.readUInt16LE(28), 24, 'the fixture BMP is 24-bit');
+  const [width, height, offset] = [bytes.readInt32LE(18), bytes.readInt32LE(22), bytes.readUInt32LE(10)];
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = offset + (height - 1 - y) * row + x * 3;
+      data.set([bytes[at + 2] as number, bytes[at + 1] as number, bytes[at] as number, 255], (y * width + x) * 4);
+    }
+  }
+  return { data, width, height };
+}

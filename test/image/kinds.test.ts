@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import {
   describeEncoded, loadImage, resolveImageSettings, sniffFormat, TF_DECODABLE, type EncodedImage, type ImageOptions, type RawImage,
 } from '../../src/image/index.js';
+import { decodeBmp24, type Rgba } from './helpers.js';
 
 // Every kind of file of the real-world corpus that fixtures/ holds, through every encoding: declared
 // channels equal what the stored bytes decode to, raw sizes add up, and lossless output has the
@@ -25,23 +26,6 @@ async function listKinds(): Promise<string[]> {
     }
   }
   return out;
-}
-
-interface Rgba { readonly data: Buffer; readonly width: number; readonly height: number }
-
-/** A 24-bit bottom-up BI_RGB BMP read by hand (sharp's prebuilt libvips has no BMP loader). */
-function decodeBmp24(bytes: Buffer): Rgba {
-  assert.equal(bytes.readUInt16LE(28), 24, 'the fixture BMP is 24-bit');
-  const [width, height, offset] = [bytes.readInt32LE(18), bytes.readInt32LE(22), bytes.readUInt32LE(10)];
-  const row = Math.ceil((width * 3) / 4) * 4;
-  const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const at = offset + (height - 1 - y) * row + x * 3;
-      data.set([bytes[at + 2] as number, bytes[at + 1] as number, bytes[at] as number, 255], (y * width + x) * 4);
-    }
-  }
-  return { data, width, height };
 }
 
 /** 8-bit RGBA of image bytes decoded by sharp alone; 16-bit samples become v >> 8, as libpng and PIL. */

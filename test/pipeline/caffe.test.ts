@@ -11,6 +11,7 @@ import { convert, expandRecordFiles, LmdbSink, MeanAccumulator, verifyFiles, ext
 import { decodeBlobProto, decodeDatum, encodeDatum } from '../../src/datum/index.js';
 import { formatHumanSummary } from '../../src/cli/report.js';
 import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
+import { decodeBmp24 } from '../image/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
@@ -35,19 +36,10 @@ function readDb(dir: string): { key: string; value: Buffer }[] {
   return out;
 }
 
-/** A 24-bit bottom-up BMP read by hand (sharp's prebuilt libvips has no BMP loader). */
+/** A BMP as PNG, decoded by hand (sharp's prebuilt libvips has no BMP loader). */
 async function bmpAsPng(path: string): Promise<Buffer> {
-  const b = await readFile(path);
-  const [offset, width, height] = [b.readUInt32LE(10), b.readInt32LE(18), b.readInt32LE(22)];
-  const row = Math.ceil((width * 3) / 4) * 4;
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = offset + (height - 1 - y) * row + x * 3;
-      rgb.set([b[p + 2] as number, b[p + 1] as number, b[p] as number], (y * width + x) * 3);
-    }
-  }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const { data, width, height } = decodeBmp24(await readFile(path));
+  return sharp(data, { raw: { width, height, channels: 4 } }).removeAlpha().png().toBuffer();
 }
 
 /** Independent decode: sharp's HWC RGB pixels. */
