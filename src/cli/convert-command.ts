@@ -1,5 +1,5 @@
 /** The `convert` command: maps flags to ConvertOptions, runs the conversion, prints the summary. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
 import { convert, parseColumnSpec, parseWorker, type ConvertOptions, type ConvertSummary } from '../pipeline/index.js';

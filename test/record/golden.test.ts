@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { openRecordStream, readRecordFile, readRecords } from '../../src/record/index.js';
 import { chunked, drain, writeToBuffer } from './helpers.js';
 
-// Only fixtures/: a fresh clone has no ../shared. Counts from fixtures/golden/README.md.
+// Only fixtures/ (copies of the shared reference set, which a fresh clone lacks). Counts from fixtures/golden/README.md.
 const GOLDEN = fileURLToPath(new URL('../../fixtures/golden/', import.meta.url));
 
 const EXPECTED: Record<string, [number, 'none' | 'gzip']> = {
