@@ -20,7 +20,7 @@ export type { VerifyProblem, VerifyReport, VerifyFileReport, VerifyOptions } fro
 export { dumpRecords, featuresToJson } from './dump.js';
 export type { BytesDisplay, DumpOptions, DumpedRecord } from './dump.js';
 export { extractImages, sanitizeRelativePath, encodeNpy } from './extract.js';
-export type { ExtractOptions, ExtractReport, RawOutput } from './extract.js';
+export type { ExtractOptions, ExtractProblemKind, ExtractReport, ExtractSkip, RawOutput } from './extract.js';
 export { buildIndex, writeIndex } from './index-file.js';
 export { resolveSchema, applySchema, matchSchema, describeSchemaKeys, parseKeyRenames, SCHEMA_NAMES, CANONICAL_KEYS } from './schema.js';
 export type { Schema, SchemaName, FeatureType } from './schema.js';

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesFeature, encodeExample } from '../../src/example/index.js';
+import { bytesFeature, encodeExample, int64Feature } from '../../src/example/index.js';
 import { frameRecordToBuffer } from '../../src/record/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -75,4 +75,27 @@ test('extract: a record named ../../escape.jpg lands inside -o with a warning na
   assert.ok((await readFile(join(out, 'escape.jpg'))).equals(jpeg));
   assert.equal(run(['extract', join(dir, 'evil.tfrecord'), '-o', out]).code, 0);
   assert.deepEqual((await readdir(out)).sort(), ['escape-1.jpg', 'escape.jpg']);
+});
+
+test('extract: MNIST float lists need a shape: exit 1 and why without --raw-shape, 0 with it; 3 when some records are not written', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-extract-raw-'));
+  const mnist = join(GOLDEN, 'tfx_mnist_1000.tfrecord');
+  const none = run(['extract', mnist, '-o', join(dir, 'none'), '--raw-as', 'npy']);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(none.stderr, /tfx_mnist_1000\.tfrecord: record 0: raw-shape: image_floats holds raw data but no shape .*--raw-shape/);
+  assert.match(none.stderr, /\.\.\. and 980 more records not written/);
+  assert.match(none.stderr, /wrote 0 files to .*, 1000 records not written/);
+  const shaped = run(['extract', mnist, '-o', join(dir, 'npy'), '--raw-as', 'npy', '--raw-shape', '28,28,1']);
+  assert.equal(shaped.code, 0, shaped.stderr);
+  assert.match(shaped.stderr, /wrote 1000 files to /);
+  assert.equal((await readdir(join(dir, 'npy', '7'))).length > 0, true);
+  assert.equal(run(['extract', mnist, '-o', join(dir, 'bad'), '--raw-shape', '28,0']).code, 2);
+  assert.equal(run(['extract', join(GOLDEN, 'tf_singles.tfrecords'), '-o', join(dir, 'singles')]).code, 1, 'records but no image: nothing extracted');
+  const jpeg = await readFile(join(ROOT, 'fixtures/sample/animals/HappyFish.jpg'));
+  const bomb = encodeExample({ 'image/raw': bytesFeature(new Uint8Array(100)), 'image/shape': int64Feature(20000, 20000, 3) });
+  await writeFile(join(dir, 'mixed.tfrecord'), Buffer.concat([frameRecordToBuffer(encodeExample({ 'image/encoded': bytesFeature(jpeg) })), frameRecordToBuffer(bomb)]));
+  const mixed = run(['extract', join(dir, 'mixed.tfrecord'), '-o', join(dir, 'mixed')]);
+  assert.equal(mixed.code, 3, mixed.stderr);
+  assert.match(mixed.stderr, /record 1: raw-size: image\/raw is 100 bytes, but shape \[20000, 20000, 3\] of uint8 needs 1200000000/);
+  assert.match(mixed.stderr, /wrote 1 file to .*, 1 record not written/);
 });
