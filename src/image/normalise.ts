@@ -74,7 +74,7 @@ export async function normalisePixels(
 /** Stored-value pixels read in their own format, scaled to 8 or 16 bits, with the bands that make grey or RGB (+ alpha). */
 async function readStoredValues(image: Sharp, space: string, depth: string, hasAlpha: boolean): Promise<NormalisedPixels> {
   // toColourspace of the image's own space keeps its sample format and bands (no cast to uchar).
-  const native = space === 'multiband' ? image : image.toColourspace(space as 'srgb');
+  const native = image.toColourspace(space as 'srgb');
   const { data, info } = await native.raw({ depth: depth as 'uchar' }).toBuffer({ resolveWithObject: true });
   const bits = SAMPLE_BITS[depth] ?? 8;
   const values = typedSamples(data, depth);
