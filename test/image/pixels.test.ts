@@ -253,3 +253,31 @@ test('premultiplied 16-bit TIFF (Pillow tiff_16bit_RGBa.tiff): opaque pixels equ
   const ours = [...image.bytes.subarray(8, 12)];
   [192, 110, 66, 1].forEach((v, k) => assert.ok(Math.abs((ours[k] as number) - v) <= 16, `pixel 2: ${ours}`));
 });
+
+test('every header byte of a BITFIELDS BMP set to 0x00, 0x7f, 0x80 or 0xff gives pixels or a HeaderProblem, never another error', async () => {
+  // rgba16-4444.bmp's V5 header over a 4x2 image, so each of the ~550 mutations decodes in microseconds.
+  const original = await readFile(`${PIXELS}rgba16-4444.bmp`);
+  const headerEnd = original.readUInt32LE(10);
+  const whole = Buffer.concat([original.subarray(0, headerEnd), original.subarray(headerEnd, headerEnd + 16)]);
+  whole.writeUInt32LE(whole.length, 2);
+  whole.writeInt32LE(4, 18);
+  whole.writeInt32LE(2, 22);
+  whole.writeUInt32LE(16, 34);
+  assert.equal(decodeBmp(whole).channels, 4);
+  let problems = 0;
+  for (let at = 0; at < headerEnd; at++) {
+    for (const value of [0x00, 0x7f, 0x80, 0xff]) {
+      const bytes = Buffer.from(whole);
+      bytes[at] = value;
+      try {
+        readHeaderFacts(bytes);
+        const pixels = decodeBmp(bytes);
+        assert.equal(pixels.data.length, pixels.width * pixels.height * pixels.channels);
+      } catch (error) {
+        assert.ok(error instanceof HeaderProblem, `byte ${at} = ${value}: ${String(error)}`);
+        problems++;
+      }
+    }
+  }
+  assert.ok(problems > 0, 'some mutations are refused');
+});
