@@ -278,11 +278,15 @@ function readBmp(buf: Buffer): HeaderFacts {
   if (width <= 0 || height === 0) throw new HeaderProblem('corrupt', `BMP declares a ${width}x${rawHeight} image`);
   if (![1, 4, 8, 16, 24, 32].includes(bitsPerPixel)) throw new HeaderProblem('corrupt', `BMP with ${bitsPerPixel} bits per pixel`);
   const rowBytes = Math.ceil((width * bitsPerPixel) / 32) * 4;
-  if (compression === 0 || compression === 3) {
+  if (compression === 0 || compression === 3 || compression === 6) {
     if (pixelOffset + rowBytes * height > buf.length) {
       throw new HeaderProblem('truncated', `BMP pixel data needs ${pixelOffset + rowBytes * height} bytes but the file has ${buf.length}`);
     }
   }
+  // BI_BITFIELDS / BI_ALPHABITFIELDS masks after a 40-byte header, and the palette, must be in the file.
+  const maskBytes = (compression === 3 || compression === 6) && dibSize < 52 ? (compression === 6 ? 16 : 12) : 0;
+  if (14 + dibSize + maskBytes > buf.length) throw new HeaderProblem('truncated', `BMP ends at byte ${buf.length}, inside its colour masks`);
+  if (bitsPerPixel <= 8 && 14 + dibSize + maskBytes + 4 > buf.length) throw new HeaderProblem('truncated', `BMP ends at byte ${buf.length}, before its palette`);
   // TensorFlow's decode_bmp returns bits_per_pixel / 8 channels (an 8-bit BMP gives its palette
   // indices as grey, which is why load.ts transcodes everything but exact 24-bit BI_RGB files).
   return facts('bmp', width, height, Math.max(1, Math.floor(bitsPerPixel / 8)), {

@@ -6,6 +6,7 @@ import { decodeBmp } from './bmp.js';
 import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
+import { isStandardPixels, normalisePixels } from './normalise.js';
 import { loadSharp } from './sharp.js';
 import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
@@ -159,6 +160,25 @@ function storedFormatFor(sourceFormat: SourceFormat, settings: ImageSettings, tr
   return sourceFormat === 'jpeg' && transcoded === null && settings.channels !== 4 ? 'jpeg' : 'png';
 }
 
+/** The input as sharp opens it: the file's bytes, or raw pixels decoded here (BMP) or normalised. */
+interface Source {
+  readonly data: Buffer | Uint16Array;
+  readonly raw: { readonly width: number; readonly height: number; readonly channels: 1 | 2 | 3 | 4 } | null;
+}
+
+/** What the output will hold, planned from the (normalised) source's metadata. */
+interface OutputPlan {
+  readonly stored: 'jpeg' | 'png' | 'raw';
+  readonly sixteen: boolean;
+  readonly alphaOut: boolean;
+  readonly greyOut: boolean;
+  readonly outChannels: number;
+  readonly flatten: boolean;
+  readonly flattenFirst: boolean;
+  readonly pickGrey: boolean;
+  readonly lumaGrey: boolean;
+}
+
 async function transform(
   bytes: Buffer,
   sourceFormat: SourceFormat,
@@ -169,17 +189,46 @@ async function transform(
 ): Promise<EncodedImage | RawImage> {
   const name = FORMAT_NAMES[sourceFormat];
   // pages 1: only the first frame/page, never sharp's pages=-1 strip of every frame stacked.
-  const sharp = loadSharp();
   const input: SharpOptions = { failOn: 'error', limitInputPixels: settings.maxPixels, density: settings.density, pages: 1, page: 0 };
   const notes: string[] = [];
+  let source = prepareSource(bytes, sourceFormat, header, name, context, notes);
+  let meta = await readMetadata(source, input, settings, name, context);
+  checkPixels(meta.width ?? 0, meta.height ?? 0, settings, context);
+  const pages = meta.pages ?? 1;
+  if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
+    notes.push(`animated ${name}: kept frame 1 of ${pages} (${pages - 1} dropped)`);
+  } else if (pages > 1 && sourceFormat !== 'png') {
+    notes.push(`multi-page ${name}: kept page 1 of ${pages}`);
+  }
+  if (source.raw === null && !isStandardPixels(meta)) {
+    // CIELab, wide or signed integers, extra bands: decoded here to grey or sRGB, so that the
+    // channel count below is planned from the pixels libvips really gives, never from its header guess.
+    try {
+      const pixels = await normalisePixels(source.data as Buffer, meta, input, { autoOrient: settings.autoOrient, sixteen: settings.depth === 16 });
+      if (pixels.note !== null) notes.push(pixels.note);
+      source = { data: pixels.data, raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
+    } catch (error) {
+      fail(classifySharpError(error), `${name}: cannot decode: ${(error as Error).message}`, context, error);
+    }
+    meta = await readMetadata(source, input, settings, name, context);
+  }
+  const plan = planOutput(meta, settings, storedFormatFor(sourceFormat, settings, transcoded));
+  try {
+    return await renderImage(source, meta, plan, header, input, settings, context, { sourceFormat, transcoded, notes });
+  } catch (error) {
+    if (error instanceof ImageError || (error instanceof Error && error.message.startsWith('internal:'))) throw error;
+    fail(classifySharpError(error), `${name}: cannot decode: ${(error as Error).message}`, context, error);
+  }
+}
+
+/** The bytes sharp opens: the file, BMP pixels decoded here, or an APNG's first frame rebuilt. */
+function prepareSource(bytes: Buffer, sourceFormat: SourceFormat, header: HeaderFacts | null, name: string, context: ImageContext, notes: string[]): Source {
   let source = bytes;
-  let raw: { width: number; height: number; channels: 3 | 4 } | null = null;
   try {
     if (sourceFormat === 'bmp') {
       // sharp's prebuilt libvips has no BMP loader: decode here and hand sharp raw pixels.
       const pixels = decodeBmp(bytes);
-      source = pixels.data;
-      raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
+      return { data: pixels.data, raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
     } else if (header?.format === 'png' && header.frames > 1) {
       notes.push(`animated PNG: kept frame 1 of ${header.frames} (${header.frames - 1} dropped)`);
       // libvips decodes the default image; when that is not part of the animation, frame 1 is in fdAT chunks.
@@ -189,33 +238,31 @@ async function transform(
     if (error instanceof HeaderProblem) fail(error.problem, `${name}: ${error.message}`, context);
     throw error;
   }
-  const open = (): Sharp => (raw === null ? sharp(source, input) : sharp(source, { raw, limitInputPixels: settings.maxPixels }));
+  return { data: source, raw: null };
+}
 
-  let meta: Metadata;
+function openSource(source: Source, input: SharpOptions, settings: ImageSettings): Sharp {
+  const sharp = loadSharp();
+  return source.raw === null ? sharp(source.data, input) : sharp(source.data, { raw: source.raw, limitInputPixels: settings.maxPixels });
+}
+
+async function readMetadata(source: Source, input: SharpOptions, settings: ImageSettings, name: string, context: ImageContext): Promise<Metadata> {
   try {
     // Headers only, without sharp's pixel limit, so that a bomb is refused below with its size.
-    meta = await (raw === null ? sharp(source, { ...input, limitInputPixels: false }) : open()).metadata();
+    return await (source.raw === null ? loadSharp()(source.data, { ...input, limitInputPixels: false }) : openSource(source, input, settings)).metadata();
   } catch (error) {
     fail(classifySharpError(error), `${name}: cannot read: ${(error as Error).message}`, context, error);
   }
-  const width = meta.width ?? 0;
-  const height = meta.height ?? 0;
-  checkPixels(width, height, settings, context);
+}
 
-  const pages = meta.pages ?? 1;
-  if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
-    notes.push(`animated ${name}: kept frame 1 of ${pages} (${pages - 1} dropped)`);
-  } else if (pages > 1 && sourceFormat !== 'png') {
-    notes.push(`multi-page ${name}: kept page 1 of ${pages}`);
-  }
-
-  const stored = storedFormatFor(sourceFormat, settings, transcoded);
+function planOutput(meta: Metadata, settings: ImageSettings, stored: 'jpeg' | 'png' | 'raw'): OutputPlan {
   const srcGrey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
   const srcAlpha = meta.hasAlpha === true;
-  const sixteen = settings.depth === 16;
+  // --depth 16 keeps 16-bit samples where the source has them; an 8-bit image stays 8-bit, except
+  // in a raw tensor, whose dtype must be the same for every record of the dataset.
+  const sixteen = settings.depth === 16 && (stored === 'raw' || meta.depth === 'ushort');
   const alphaOut = settings.channels === 4 || (settings.channels === 0 && srcAlpha && stored !== 'jpeg');
   const greyOut = settings.channels === 1 || (settings.channels === 0 && srcGrey);
-  const outChannels = (greyOut ? 1 : 3) + (alphaOut ? 1 : 0);
   // libvips drops alpha when converting to 8-bit b-w, and its grey16 -> b-w cast rounds where
   // TensorFlow, libpng and PIL take v >> 8 (its rgb16 -> sRGB cast is exactly v >> 8). So grey
   // with alpha, or 16-bit grey reduced to 8 bits, is rendered as sRGB and its bands picked here.
@@ -223,78 +270,102 @@ async function transform(
   // partly transparent pixels): round((c * a + background * (max - a)) / max), PIL's
   // alpha_composite exactly. Before a resize, so that edges never ring or bleed; else at the end.
   const flatten = srcAlpha && !alphaOut;
-  const flattenFirst = flatten && (settings.resize !== null || settings.resizeShorter !== null);
-  const pickGrey = greyOut && srcGrey && (flatten || (!sixteen && (alphaOut || meta.depth === 'ushort')));
-  // libvips' b-w is luminance in linear light (Rec. 709), up to 45 levels away from the Rec. 601
-  // luma of gamma-encoded values that libjpeg (TensorFlow's decode_jpeg channels=1), PIL and
-  // OpenCV compute. So colour to grey is rendered as RGB and computed here, as PIL does.
-  const lumaGrey = greyOut && !srcGrey;
+  return {
+    stored, sixteen, alphaOut, greyOut, flatten,
+    outChannels: (greyOut ? 1 : 3) + (alphaOut ? 1 : 0),
+    flattenFirst: flatten && (settings.resize !== null || settings.resizeShorter !== null),
+    pickGrey: greyOut && srcGrey && (flatten || (!sixteen && (alphaOut || meta.depth === 'ushort'))),
+    // libvips' b-w is luminance in linear light (Rec. 709), up to 45 levels away from the Rec. 601
+    // luma of gamma-encoded values that libjpeg (TensorFlow's decode_jpeg channels=1), PIL and
+    // OpenCV compute. So colour to grey is rendered as RGB and computed here, as PIL does.
+    lumaGrey: greyOut && !srcGrey,
+  };
+}
 
-  try {
-    let image = header?.gifTransparentRgb != null ? await gifFirstFrame(source, header.gifTransparentRgb, input) : open();
-    // Keep pixel values as TensorFlow, PIL and OpenCV decode them (they ignore ICC profiles), and
-    // carry the profile along so viewers still show true colours. CMYK must be converted.
-    if (settings.icc === 'keep' && meta.hasProfile === true && meta.space !== 'cmyk') image = image.keepIccProfile();
-    const orientation = settings.autoOrient ? (meta.orientation ?? 1) : 1;
-    // rotate() with no angle applies EXIF orientation; sharp then writes no orientation tag.
-    if (settings.autoOrient) image = image.rotate();
-    const [ow, oh] = orientation >= 5 ? [height, width] : [width, height];
-    if (flattenFirst) {
-      const { data, info } = await image.toColourspace(sixteen ? 'rgb16' : 'srgb').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
-      const flat = flattenOnto({ data, width: info.width, height: info.height, channels: info.channels, sixteen }, settings.background);
-      const view = sixteen ? new Uint16Array(flat.data.buffer, flat.data.byteOffset, flat.data.length / 2) : flat.data;
-      image = sharp(view, { raw: { width: flat.width, height: flat.height, channels: 3 }, limitInputPixels: settings.maxPixels });
-    }
-
-    if (settings.resize !== null) {
-      image = image.resize({
-        width: settings.resize.width, height: settings.resize.height, fit: settings.fit,
-        kernel: settings.kernel, withoutEnlargement: !settings.enlarge, background: { ...settings.background, alpha: 1 },
-      });
-    } else if (settings.resizeShorter !== null && (settings.enlarge || Math.min(ow, oh) > settings.resizeShorter)) {
-      // Both sides computed here (the longer one rounded) so the size never depends on sharp's
-      // shrink-on-load rounding: a 600x450 photo becomes exactly 120x90.
-      const n = settings.resizeShorter;
-      const [w, h] = ow <= oh ? [n, Math.max(1, Math.round((oh * n) / ow))] : [Math.max(1, Math.round((ow * n) / oh)), n];
-      image = image.resize({ width: w, height: h, fit: 'fill', kernel: settings.kernel });
-    }
-    if (settings.channels === 4) image = image.ensureAlpha(1);
-    // sharp works in sRGB unless told otherwise, so grey and 16-bit output must be asked for.
-    if (sixteen) image = image.toColourspace(greyOut && !pickGrey && !lumaGrey ? 'grey16' : 'rgb16');
-    else if (pickGrey || lumaGrey || flatten) image = image.toColourspace('srgb');
-    else if (greyOut) image = image.toColourspace('b-w');
-
-    if (stored === 'raw' || pickGrey || lumaGrey || flatten || settings.centerCrop !== null) {
-      const { data, info } = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
-      let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels, sixteen };
-      if (flatten && !flattenFirst) pixels = flattenOnto(pixels, settings.background);
-      if (pickGrey) pixels = pickBands(pixels, alphaOut ? [0, pixels.channels - 1] : [0]);
-      if (lumaGrey) pixels = lumaOf(pixels);
-      if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
-      if (pixels.channels !== outChannels) throw new Error(`internal: ${pixels.channels} channels decoded where ${outChannels} were planned`);
-      if (stored === 'raw') return toRaw(pixels, sourceFormat, settings, notes);
-      const view = sixteen ? new Uint16Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length / 2) : pixels.data;
-      image = sharp(view, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 1 | 2 | 3 | 4 } });
-      if (sixteen) image = image.toColourspace(greyOut ? 'grey16' : 'rgb16');
-      else if (greyOut) image = image.toColourspace('b-w');
-    }
-    // Baseline (not progressive) JPEG from libjpeg-turbo: mozjpeg off, so no trellis quantisation,
-    // overshoot deringing or scan optimisation; Huffman tables optimised (sharp's default).
-    const out = stored === 'jpeg'
-      ? await image.jpeg({ quality: settings.quality, progressive: false, chromaSubsampling: settings.chromaSubsampling, mozjpeg: false }).toBuffer()
-      : await image.png({ compressionLevel: settings.pngCompression, palette: false }).toBuffer();
-    // The stored bytes are the single source of truth for what TensorFlow will see.
-    const info = readHeaderFacts(out);
-    const expected = stored === 'jpeg' ? (greyOut ? 1 : 3) : outChannels;
-    if (info.channels !== expected) throw new Error(`internal: stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
-    return {
-      kind: 'encoded', bytes: out, format: info.format, width: info.width, height: info.height, channels: info.channels,
-      colorspace: colorspaceOf(info.channels), sourceFormat, transcoded, notes,
-    };
-  } catch (error) {
-    if (error instanceof ImageError || (error instanceof Error && error.message.startsWith('internal:'))) throw error;
-    fail(classifySharpError(error), `${name}: cannot decode: ${(error as Error).message}`, context, error);
+/** Orientation, alpha flattening before a resize, and the resize itself. */
+async function orientAndResize(image: Sharp, meta: Metadata, plan: OutputPlan, settings: ImageSettings): Promise<Sharp> {
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  // Keep pixel values as TensorFlow, PIL and OpenCV decode them (they ignore ICC profiles), and
+  // carry the profile along so viewers still show true colours. CMYK must be converted.
+  if (settings.icc === 'keep' && meta.hasProfile === true && meta.space !== 'cmyk') image = image.keepIccProfile();
+  const orientation = settings.autoOrient ? (meta.orientation ?? 1) : 1;
+  // rotate() with no angle applies EXIF orientation; sharp then writes no orientation tag.
+  if (settings.autoOrient) image = image.rotate();
+  const [ow, oh] = orientation >= 5 ? [height, width] : [width, height];
+  const { sixteen } = plan;
+  if (plan.flattenFirst) {
+    const { data, info } = await image.toColourspace(sixteen ? 'rgb16' : 'srgb').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const flat = flattenOnto({ data, width: info.width, height: info.height, channels: info.channels, sixteen }, settings.background);
+    const view = sixteen ? new Uint16Array(flat.data.buffer, flat.data.byteOffset, flat.data.length / 2) : flat.data;
+    image = loadSharp()(view, { raw: { width: flat.width, height: flat.height, channels: 3 }, limitInputPixels: settings.maxPixels });
   }
+
+  if (settings.resize !== null) {
+    image = image.resize({
+      width: settings.resize.width, height: settings.resize.height, fit: settings.fit,
+      kernel: settings.kernel, withoutEnlargement: !settings.enlarge, background: { ...settings.background, alpha: 1 },
+    });
+  } else if (settings.resizeShorter !== null && (settings.enlarge || Math.min(ow, oh) > settings.resizeShorter)) {
+    // Both sides computed here (the longer one rounded) so the size never depends on sharp's
+    // shrink-on-load rounding: a 600x450 photo becomes exactly 120x90.
+    const n = settings.resizeShorter;
+    const [w, h] = ow <= oh ? [n, Math.max(1, Math.round((oh * n) / ow))] : [Math.max(1, Math.round((ow * n) / oh)), n];
+    image = image.resize({ width: w, height: h, fit: 'fill', kernel: settings.kernel });
+  }
+  return image;
+}
+
+async function renderImage(
+  source: Source,
+  meta: Metadata,
+  plan: OutputPlan,
+  header: HeaderFacts | null,
+  input: SharpOptions,
+  settings: ImageSettings,
+  context: ImageContext,
+  about: { readonly sourceFormat: SourceFormat; readonly transcoded: string | null; readonly notes: string[] },
+): Promise<EncodedImage | RawImage> {
+  const { stored, sixteen, greyOut, pickGrey, lumaGrey, flatten, outChannels } = plan;
+  const { sourceFormat, transcoded, notes } = about;
+  const sharp = loadSharp();
+  let image = header?.gifTransparentRgb != null && source.raw === null
+    ? await gifFirstFrame(source.data as Buffer, header.gifTransparentRgb, input)
+    : openSource(source, input, settings);
+  image = await orientAndResize(image, meta, plan, settings);
+  if (settings.channels === 4) image = image.ensureAlpha(1);
+  // sharp works in sRGB unless told otherwise, so grey and 16-bit output must be asked for.
+  if (sixteen) image = image.toColourspace(greyOut && !pickGrey && !lumaGrey ? 'grey16' : 'rgb16');
+  else if (pickGrey || lumaGrey || flatten) image = image.toColourspace('srgb');
+  else if (greyOut) image = image.toColourspace('b-w');
+
+  if (stored === 'raw' || pickGrey || lumaGrey || flatten || settings.centerCrop !== null) {
+    const { data, info } = await image.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    let pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels, sixteen };
+    if (flatten && !plan.flattenFirst) pixels = flattenOnto(pixels, settings.background);
+    if (pickGrey) pixels = pickBands(pixels, plan.alphaOut ? [0, pixels.channels - 1] : [0]);
+    if (lumaGrey) pixels = lumaOf(pixels);
+    if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
+    if (pixels.channels !== outChannels) throw new Error(`internal: ${pixels.channels} channels decoded where ${outChannels} were planned`);
+    if (stored === 'raw') return toRaw(pixels, sourceFormat, settings, notes);
+    const view = sixteen ? new Uint16Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length / 2) : pixels.data;
+    image = sharp(view, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 1 | 2 | 3 | 4 } });
+    if (sixteen) image = image.toColourspace(greyOut ? 'grey16' : 'rgb16');
+    else if (greyOut) image = image.toColourspace('b-w');
+  }
+  // Baseline (not progressive) JPEG from libjpeg-turbo: mozjpeg off, so no trellis quantisation,
+  // overshoot deringing or scan optimisation; Huffman tables optimised (sharp's default).
+  const out = stored === 'jpeg'
+    ? await image.jpeg({ quality: settings.quality, progressive: false, chromaSubsampling: settings.chromaSubsampling, mozjpeg: false }).toBuffer()
+    : await image.png({ compressionLevel: settings.pngCompression, palette: false }).toBuffer();
+  // The stored bytes are the single source of truth for what TensorFlow will see.
+  const info = readHeaderFacts(out);
+  const expected = stored === 'jpeg' ? (greyOut ? 1 : 3) : outChannels;
+  if (info.channels !== expected) throw new Error(`internal: stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
+  return {
+    kind: 'encoded', bytes: out, format: info.format, width: info.width, height: info.height, channels: info.channels,
+    colorspace: colorspaceOf(info.channels), sourceFormat, transcoded, notes,
+  };
 }
 
 /**

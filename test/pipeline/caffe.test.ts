@@ -258,3 +258,20 @@ test('MeanAccumulator matches a hand computation and names a file of another siz
   mean.result().data.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-4, `${v} vs ${expected[i]}`));
   assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof InvalidOptionError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
 });
+
+test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel datums, never a "flattening" internal error', async () => {
+  const { buildTiff } = await import('../image/tiff-builder.js');
+  const input = await tempDir();
+  await mkdir(join(input, 'odd'));
+  await copyFile(join(ROOT, 'fixtures/pixels/lab.tif'), join(input, 'odd', 'lab.tif'));
+  const { writeFile } = await import('node:fs/promises');
+  // Photometric=1 (MinIsBlack) over three samples, the last two unspecified extra samples.
+  await writeFile(join(input, 'odd', 'grey-tagged.tif'), buildTiff({ width: 2, height: 2, samples: 3, bits: 8, sampleFormat: 1, photometric: 1, extraSamples: [0, 0], values: [10, 1, 2, 20, 3, 4, 30, 5, 6, 40, 7, 8] }));
+  const out = join(await tempDir(), 'db');
+  const summary = await convert({ input, output: out, target: 'caffe-lmdb' });
+  assert.equal(summary.records, 2);
+  const datums = readDb(join(out, 'train_lmdb')).map(({ value }) => decodeDatum(value));
+  assert.deepEqual(datums.map((d) => d.channels), [3, 3]);
+  // grey-tagged.tif sorts first: its grey samples repeated in B, G and R planes.
+  assert.deepEqual([...(datums[0]?.data ?? [])], [10, 20, 30, 40, 10, 20, 30, 40, 10, 20, 30, 40]);
+});
