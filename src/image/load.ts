@@ -6,7 +6,9 @@ import { decodeBmp } from './bmp.js';
 import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
+import { checkImageMemory, timedSharp } from './limits.js';
 import { loadSharp } from './sharp.js';
+import { checkSvgText, serialiseSvg } from './svg-guard.js';
 import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
@@ -46,6 +48,8 @@ export interface RawImage {
 /** Where an image came from, for messages. */
 export interface ImageContext {
   readonly path: string;
+  /** Seconds libvips may spend on one pipeline (sharp's timeout); 0 or absent: no limit. */
+  readonly fileTimeout?: number;
 }
 
 const FORMAT_NAMES: Readonly<Record<SourceFormat, string>> = {
@@ -98,7 +102,10 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
       channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
     };
   }
-  return transform(bytes, sourceFormat, header, settings, context, settings.encode === 'keep' ? reason : null);
+  const run = (): Promise<EncodedImage | RawImage> => transform(bytes, sourceFormat, header, settings, context, settings.encode === 'keep' ? reason : null);
+  if (sourceFormat !== 'svg') return run();
+  checkSvgText(bytes, context);
+  return serialiseSvg(run, context.fileTimeout ?? 0);
 }
 
 /** Why bytes TensorFlow can decode are still re-encoded in keep mode, or null to store them as they are. */
@@ -127,7 +134,7 @@ async function decodeFully(bytes: Buffer, format: StoredFormat, settings: ImageS
     return;
   }
   try {
-    await loadSharp()(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
+    await timedSharp(context.fileTimeout ?? 0)(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
   } catch (error) {
     fail(classifySharpError(error), `does not decode: ${(error as Error).message}`, context, error);
   }
@@ -136,6 +143,7 @@ async function decodeFully(bytes: Buffer, format: StoredFormat, settings: ImageS
 function classifySharpError(error: unknown): ImageProblem {
   const message = (error as Error).message ?? '';
   if (/pixel limit/i.test(message)) return 'too-many-pixels';
+  if (/^timeout/i.test(message)) return 'too-slow';
   if (/unsupported image format/i.test(message)) return 'unsupported';
   if (/premature|truncat|end of (file|data)|unexpected end/i.test(message)) return 'truncated';
   return 'corrupt';
@@ -169,7 +177,7 @@ async function transform(
 ): Promise<EncodedImage | RawImage> {
   const name = FORMAT_NAMES[sourceFormat];
   // pages 1: only the first frame/page, never sharp's pages=-1 strip of every frame stacked.
-  const sharp = loadSharp();
+  const sharp = timedSharp(context.fileTimeout ?? 0);
   const input: SharpOptions = { failOn: 'error', limitInputPixels: settings.maxPixels, density: settings.density, pages: 1, page: 0 };
   const notes: string[] = [];
   let source = bytes;
@@ -201,6 +209,7 @@ async function transform(
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   checkPixels(width, height, settings, context);
+  checkImageMemory(meta, sourceFormat, source, settings, context);
 
   const pages = meta.pages ?? 1;
   if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
