@@ -118,24 +118,12 @@ export interface TimeLimit {
   readonly seconds: number;
 }
 
-/** Native image work given up on by {@link raceTimeLimit}: it may still run, and keeps the process alive. */
-let abandoned = 0;
-
-/**
- * How many image operations timed out and may still be running natively. A CLI should exit
- * explicitly when this is not 0, rather than wait for them.
- *
- * @example
- * if (abandonedImageWork() > 0) process.exit(code);
- */
-export function abandonedImageWork(): number {
-  return abandoned;
-}
-
 /**
  * Settles with `work`, or rejects with ImageError `too-slow` after `seconds` (0 = no limit). libvips
- * cannot always be stopped mid-operation (librsvg renders a filter in one call), so the timer is what
- * guarantees the run goes on; the work itself is left to finish and its result dropped.
+ * cannot always be stopped mid-operation (sharp's timeout did not stop a blurred SVG's render), so
+ * the timer is what guarantees the run goes on; the work itself is left to finish and its result
+ * dropped. Its thread stays busy until then, and the process's exit waits for it (libuv joins its
+ * thread pool at exit).
  *
  * @example
  * const image = await raceTimeLimit(loadImage(bytes, settings, context), 60, 'cat.svg');
@@ -145,8 +133,6 @@ export async function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: 
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      abandoned++;
-      void work.then(() => { abandoned--; }, () => { abandoned--; });
       reject(new ImageError('too-slow', `took longer than --file-timeout ${seconds} s; skipped (the limit guards against images that take minutes, such as SVG filters)`, { path }));
     }, seconds * 1000);
   });
