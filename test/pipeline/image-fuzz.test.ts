@@ -127,14 +127,20 @@ function mutateTiff(bytes: Buffer, rng: Rng): void {
   }
 }
 
-/** BMP header fields: size, bit count, compression, masks, offsets. */
-function mutateBmp(bytes: Buffer, rng: Rng): void {
-  const field = pick(rng, ['width', 'height', 'bits', 'compression', 'mask', 'offset', 'cut-masks']);
+/** BMP header fields: size, bit count, compression, masks, offsets; or the file cut inside its masks. */
+function mutateBmp(bytes: Buffer, rng: Rng): Buffer {
+  if (rng() < 0.15) {
+    // Issue 13's 58-byte BI_BITFIELDS BMP: the masks are cut off.
+    bytes.writeUInt32LE(3, 30);
+    return bytes.subarray(0, 58);
+  }
+  const field = pick(rng, ['width', 'height', 'bits', 'compression', 'mask', 'offset']);
   if (field === 'width' || field === 'height') bytes.writeInt32LE(pick(rng, [0, 1, -1, -3, 65535, 2 ** 31 - 1, -(2 ** 31)]), field === 'width' ? 18 : 22);
   else if (field === 'bits') bytes.writeUInt16LE(pick(rng, [0, 1, 4, 8, 15, 16, 24, 32, 64]), 28);
   else if (field === 'compression') bytes.writeUInt32LE(pick(rng, [0, 1, 2, 3, 4, 5, 6]), 30);
   else if (field === 'mask') bytes.writeUInt32LE(pick(rng, [0, 1, 0xffffffff, 0x80000001, 0x00ff00ff]), 54 + 4 * Math.floor(rng() * 4));
   else if (field === 'offset') bytes.writeUInt32LE(pick(rng, [0, 14, 54, 1 << 20, 0xffffffff]), 10);
+  return bytes;
 }
 
 /** GIF logical screen and first image descriptor sizes. */
@@ -188,7 +194,7 @@ async function buildCorpus(dir: string): Promise<string[]> {
     if (base.ext === 'png') mutatePng(bytes, rng);
     else if (base.ext === 'jpg') mutateJpeg(bytes, rng);
     else if (base.ext === 'tiff') mutateTiff(bytes, rng);
-    else if (base.ext === 'bmp') mutateBmp(bytes, rng);
+    else if (base.ext === 'bmp') bytes = mutateBmp(bytes, rng);
     else if (base.ext === 'gif') mutateGif(bytes, rng);
     else bytes = mutateSvg(bytes, rng);
     bytes = damage(bytes, rng);
