@@ -348,17 +348,8 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       return containFailure(work.input, error, stage.name);
     }
   };
-  /**
-   * Anything unexpected while processing one input is that input's problem (`internal`), never the
-   * run's: a libvips exception, a broken invariant about its pixels. Interrupts still stop the run.
-   */
-  const containFailure = (input: InputItem, error: unknown, stage: string): FileResult => {
-    if (hooks.signal?.aborted === true || error instanceof InterruptedError || (error as Error | null)?.name === 'AbortError') throw error;
-    if (error instanceof ImageError) return skip(input, error, 0);
-    if (error instanceof Img2TfrecordError && !(error instanceof InternalError)) throw error;
-    const original = error instanceof Error ? `${error.name}: ${error.message.replace(/^[^:]*: internal: /, 'internal: ')}` : String(error);
-    return skip(input, new ImageError('internal', `internal error in stage ${stage} (please report): ${original}`, { path: input.relPath }, { cause: error }), 0);
-  };
+  const containFailure = (input: InputItem, error: unknown, stage: string): FileResult =>
+    skip(input, containError(error, stage, input.relPath, hooks.signal), 0);
   const processOneFile = async (work: WorkItem, stage: Stage): Promise<FileResult> => {
     const { input } = work;
     let bytes: Buffer;
@@ -543,6 +534,25 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     await writeAtomically(join(settings.output, summaryFile), `${JSON.stringify(summary, null, 2)}\n`);
   }
   return summary;
+}
+
+/**
+ * Anything unexpected while processing one input is that input's problem (`internal`), never the
+ * run's: a libvips exception, a broken invariant about its pixels. Rethrows what must stop the run:
+ * an interrupt, and our named errors about the run itself (options, labels, output).
+ */
+function containError(error: unknown, stage: string, path: string, signal: AbortSignal | undefined): ImageError {
+  if (signal?.aborted === true || error instanceof InterruptedError || (error as Error | null)?.name === 'AbortError') throw error;
+  if (error instanceof ImageError) return error;
+  if (error instanceof Img2TfrecordError && !(error instanceof InternalError)) throw error;
+  // A second image (manifest image column) that cannot be read is unreadable, not a bug.
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return new ImageError('unreadable', `cannot read file (stage ${stage}): ${(error as Error).message}`, { path }, { cause: error });
+  }
+  // An InternalError's message already starts with the path: keep only what follows.
+  const original = error instanceof Error ? `${error.name}: ${error.message.replace(/^[^:]*: internal: /, 'internal: ')}` : String(error);
+  return new ImageError('internal', `internal error in stage ${stage} (please report): ${original}`, { path }, { cause: error });
 }
 
 /** What one shard's inputs came to: kept beside a complete shard so a resumed run can count it. */
