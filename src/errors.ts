@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ERR_INPUT'
   | 'ERR_STRICT'
   | 'ERR_INTERRUPTED'
-  | 'ERR_NOT_INDEXABLE';
+  | 'ERR_NOT_INDEXABLE'
+  | 'ERR_INTERNAL';
 
 /** Context carried by errors so a message can name exactly where things went wrong. */
 export interface ErrorContext {
@@ -155,7 +156,13 @@ export type ImageProblem =
   | 'corrupt'
   | 'too-many-pixels'
   | 'animated'
-  | 'invalid';
+  | 'invalid'
+  /** Something unexpected (a libvips exception, a broken invariant about this file's pixels): contained to the file. */
+  | 'internal'
+  /** Processing took longer than --file-timeout. */
+  | 'too-slow'
+  /** Decoding would need more memory than the per-image budget (4 bytes x --max-pixels). */
+  | 'too-large';
 
 /** An input image that cannot be converted. A per-file result: it is counted and reported, not fatal. */
 export class ImageError extends Img2TfrecordError {
@@ -232,6 +239,19 @@ export class NotIndexableError extends Img2TfrecordError {
       `${path} is ${compression}-compressed: record offsets in a compressed stream cannot be seeked to, so it cannot be indexed; write it uncompressed to index it`,
       { path },
     );
+  }
+}
+
+/**
+ * A broken invariant of img2tfrecord itself (a bug). Inside one file's processing it is contained:
+ * that file is reported with problem `internal`; in the writer or the plan it stops the run.
+ *
+ * @example
+ * if (channels !== planned) throw new InternalError(`${channels} channels decoded where ${planned} were planned`);
+ */
+export class InternalError extends Img2TfrecordError {
+  constructor(detail: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('ERR_INTERNAL', `${where(context.path)}internal: ${detail}`, context, options);
   }
 }
 

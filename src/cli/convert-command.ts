@@ -66,6 +66,7 @@ interface ConvertFlags {
   channels?: number;
   background?: { r: number; g: number; b: number };
   maxPixels?: number;
+  fileTimeout?: number;
   validate?: 'structure' | 'decode';
 }
 
@@ -121,6 +122,7 @@ export function registerConvertCommand(program: Command): void {
     .addOption(new Option('--channels <n>', '1 greyscale (Rec. 601 luma), 3 flatten alpha onto --background, 4 add opaque alpha').choices(['1', '3', '4']).argParser(Number))
     .option('--background <colour>', 'padding/flatten colour, #rrggbb or r,g,b (default black)', parseRgb('--background'))
     .option('--max-pixels <n>', 'reject images with more pixels (default 268402689, sharp\'s)', parseInteger('--max-pixels', 1))
+    .option('--file-timeout <seconds>', 'report an input that takes longer as too-slow and go on (default 60; 0 = no limit)', parseNumber('--file-timeout', 0, 3600))
     .addOption(new Option('--icc <mode>', 'embedded ICC profiles of RGB/grey images: keep = keep pixel values as TensorFlow decodes them and embed the profile (default); srgb = convert pixels to sRGB (CMYK is always converted)').choices(['keep', 'srgb']))
     .addOption(new Option('--validate <level>', 'structure = check headers, chunk CRCs and end markers (fast); decode = also decode every pixel').choices(['structure', 'decode']))
     .addOption(new Option('--target <format>', 'tfrecord (default), or caffe-lmdb: Caffe Datum records in <out>/<split>_lmdb (raw uint8 CHW BGR by default)').choices(['tfrecord', 'caffe-lmdb']))
@@ -223,6 +225,7 @@ async function toOptions(input: string | undefined, flags: ConvertFlags): Promis
     channels: flags.channels,
     background: flags.background,
     maxPixels: flags.maxPixels,
+    fileTimeout: flags.fileTimeout,
     validate: flags.validate,
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];

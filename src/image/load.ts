@@ -7,7 +7,9 @@ import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from '
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
 import { isStandardPixels, normalisePixels } from './normalise.js';
+import { checkImageMemory, timedSharp } from './limits.js';
 import { loadSharp } from './sharp.js';
+import { checkSvgText, serialiseSvg } from './svg-guard.js';
 import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
@@ -47,6 +49,8 @@ export interface RawImage {
 /** Where an image came from, for messages. */
 export interface ImageContext {
   readonly path: string;
+  /** Seconds libvips may spend on one pipeline (sharp's timeout); 0 or absent: no limit. */
+  readonly fileTimeout?: number;
 }
 
 const FORMAT_NAMES: Readonly<Record<SourceFormat, string>> = {
@@ -99,7 +103,10 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
       channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
     };
   }
-  return transform(bytes, sourceFormat, header, settings, context, settings.encode === 'keep' ? reason : null);
+  const run = (): Promise<EncodedImage | RawImage> => transform(bytes, sourceFormat, header, settings, context, settings.encode === 'keep' ? reason : null);
+  if (sourceFormat !== 'svg') return run();
+  checkSvgText(bytes, context);
+  return serialiseSvg(run, context.fileTimeout ?? 0);
 }
 
 /** Why bytes TensorFlow can decode are still re-encoded in keep mode, or null to store them as they are. */
@@ -128,7 +135,7 @@ async function decodeFully(bytes: Buffer, format: StoredFormat, settings: ImageS
     return;
   }
   try {
-    await loadSharp()(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
+    await timedSharp(context.fileTimeout ?? 0)(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels }).raw().toBuffer();
   } catch (error) {
     fail(classifySharpError(error), `does not decode: ${(error as Error).message}`, context, error);
   }
@@ -137,6 +144,7 @@ async function decodeFully(bytes: Buffer, format: StoredFormat, settings: ImageS
 function classifySharpError(error: unknown): ImageProblem {
   const message = (error as Error).message ?? '';
   if (/pixel limit/i.test(message)) return 'too-many-pixels';
+  if (/^timeout/i.test(message)) return 'too-slow';
   if (/unsupported image format/i.test(message)) return 'unsupported';
   if (/premature|truncat|end of (file|data)|unexpected end/i.test(message)) return 'truncated';
   return 'corrupt';
@@ -194,6 +202,7 @@ async function transform(
   let source = prepareSource(bytes, sourceFormat, header, name, context, notes);
   let meta = await readMetadata(source, input, settings, name, context);
   checkPixels(meta.width ?? 0, meta.height ?? 0, settings, context);
+  checkImageMemory(meta, sourceFormat, source.data, settings, context);
   const pages = meta.pages ?? 1;
   if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
     notes.push(`animated ${name}: kept frame 1 of ${pages} (${pages - 1} dropped)`);
@@ -241,15 +250,15 @@ function prepareSource(bytes: Buffer, sourceFormat: SourceFormat, header: Header
   return { data: source, raw: null };
 }
 
-function openSource(source: Source, input: SharpOptions, settings: ImageSettings): Sharp {
-  const sharp = loadSharp();
+function openSource(source: Source, input: SharpOptions, settings: ImageSettings, fileTimeout = 0): Sharp {
+  const sharp = timedSharp(fileTimeout);
   return source.raw === null ? sharp(source.data, input) : sharp(source.data, { raw: source.raw, limitInputPixels: settings.maxPixels });
 }
 
 async function readMetadata(source: Source, input: SharpOptions, settings: ImageSettings, name: string, context: ImageContext): Promise<Metadata> {
   try {
     // Headers only, without sharp's pixel limit, so that a bomb is refused below with its size.
-    return await (source.raw === null ? loadSharp()(source.data, { ...input, limitInputPixels: false }) : openSource(source, input, settings)).metadata();
+    return await (source.raw === null ? timedSharp(context.fileTimeout ?? 0)(source.data, { ...input, limitInputPixels: false }) : openSource(source, input, settings, context.fileTimeout ?? 0)).metadata();
   } catch (error) {
     fail(classifySharpError(error), `${name}: cannot read: ${(error as Error).message}`, context, error);
   }
@@ -331,7 +340,7 @@ async function renderImage(
   const sharp = loadSharp();
   let image = header?.gifTransparentRgb != null && source.raw === null
     ? await gifFirstFrame(source.data as Buffer, header.gifTransparentRgb, input)
-    : openSource(source, input, settings);
+    : openSource(source, input, settings, context.fileTimeout ?? 0);
   image = await orientAndResize(image, meta, plan, settings);
   if (settings.channels === 4) image = image.ensureAlpha(1);
   // sharp works in sRGB unless told otherwise, so grey and 16-bit output must be asked for.

@@ -7,12 +7,13 @@ import { bytesFeature, encodeExampleParts, floatFeature, int64Feature, type Feat
 import { encodeBlobProto } from '../datum/index.js';
 import { FRAME_OVERHEAD_BYTES } from '../record/index.js';
 import {
-  Img2TfrecordError, ImageError, InterruptedError, InvalidOptionError, StrictModeError, UsageError,
+  Img2TfrecordError, ImageError, InternalError, InterruptedError, InvalidOptionError, StrictModeError, UsageError,
 } from '../errors.js';
 import { buildDatumPayload, describeLabelProblem, fitsDatumLabel, loadDatumImage } from './datum-record.js';
 import { LmdbSink } from './lmdb-sink.js';
 import { MeanAccumulator } from './mean.js';
-import { configureImageConcurrency, loadImage, needsDecode, resolveImageSettings, type EncodedImage, type RawImage } from '../image/index.js';
+import { configureImageConcurrency, loadImage, needsDecode, resolveImageSettings, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
+import { raceTimeLimit } from '../image/limits.js';
 import { buildImageFeatures, sha256Hex } from './features.js';
 import { writeIndex } from './index-file.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
@@ -106,6 +107,11 @@ export interface ConvertHooks {
   readonly onProgress?: (progress: ConvertProgress) => void;
   /** Stream for `-o -` (default process.stdout). */
   readonly stdout?: NodeJS.WritableStream;
+  /**
+   * Replaces the image stage (a file's bytes -> the image to store) for every input: a custom
+   * decoder, or a test that makes one file's stage throw to see it contained.
+   */
+  readonly loadImage?: (bytes: Buffer, settings: ImageSettings, context: ImageContext) => Promise<EncodedImage | RawImage>;
 }
 
 /** Files written next to the shards. */
@@ -328,8 +334,23 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
 
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
+  const loadStage = hooks.loadImage ?? (caffe ? loadDatumImage : loadImage);
+  const context = (path: string): ImageContext => ({ path, fileTimeout: settings.fileTimeout });
+  // Where a file's processing is, for the message of an unexpected failure.
+  type Stage = { name: string };
   const processFile = async (work: WorkItem): Promise<FileResult> => {
     hooks.signal?.throwIfAborted();
+    const stage: Stage = { name: 'read' };
+    const running = processOneFile(work, stage);
+    try {
+      return await raceTimeLimit(running, settings.fileTimeout, work.input.relPath);
+    } catch (error) {
+      return containFailure(work.input, error, stage.name);
+    }
+  };
+  const containFailure = (input: InputItem, error: unknown, stage: string): FileResult =>
+    skip(input, containError(error, stage, input.relPath, hooks.signal), 0);
+  const processOneFile = async (work: WorkItem, stage: Stage): Promise<FileResult> => {
     const { input } = work;
     let bytes: Buffer;
     try {
@@ -338,7 +359,9 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       return skip(input, new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: input.relPath }, { cause }), 0);
     }
     try {
-      const image = await (caffe ? loadDatumImage : loadImage)(bytes, settings.image, { path: input.relPath });
+      stage.name = 'image';
+      const image = await loadStage(bytes, settings.image, context(input.relPath));
+      stage.name = 'record';
       // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now,
       // else once its record is written.
       const ownBytes = image.bytes === bytes;
@@ -353,13 +376,16 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       const extra: Record<string, Feature> = {};
       for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
       for (const [key, second] of input.images) {
-        const other = await loadImage(await readFile(second.path), settings.image, { path: second.relPath });
+        stage.name = `image ${key}`;
+        const other = await loadImage(await readFile(second.path), settings.image, context(second.relPath));
         extra[key] = bytesFeature(other.bytes);
       }
+      stage.name = 'record';
       if (caffe) {
         const payload = buildDatumPayload(image, typeof label === 'string' ? null : label.label, settings);
+        stage.name = 'mean';
         const meanPixels = meanDecode !== null && image.kind === 'encoded' && feedsMean(work.plan)
-          ? await loadImage(image.bytes, meanDecode[image.channels <= 2 ? 0 : 1] as typeof settings.image, { path: input.relPath }) as RawImage
+          ? await loadImage(image.bytes, meanDecode[image.channels <= 2 ? 0 : 1] as typeof settings.image, context(input.relPath)) as RawImage
           : null;
         return { ok: true, payload, image, keys: [], bytesRead: bytes.length, meanPixels, release };
       }
@@ -375,7 +401,9 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return skip(input, new ImageError('unreadable', `cannot read file: ${(error as Error).message}`, { path: input.relPath }), bytes.length);
       }
-      throw error;
+      // The buffer may still be read by a native call that threw late: never lend it again.
+      const failed = containFailure(input, error, stage.name);
+      return { ...failed, bytesRead: bytes.length };
     }
   };
 
@@ -508,6 +536,25 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   return summary;
 }
 
+/**
+ * Anything unexpected while processing one input is that input's problem (`internal`), never the
+ * run's: a libvips exception, a broken invariant about its pixels. Rethrows what must stop the run:
+ * an interrupt, and our named errors about the run itself (options, labels, output).
+ */
+function containError(error: unknown, stage: string, path: string, signal: AbortSignal | undefined): ImageError {
+  if (signal?.aborted === true || error instanceof InterruptedError || (error as Error | null)?.name === 'AbortError') throw error;
+  if (error instanceof ImageError) return error;
+  if (error instanceof Img2TfrecordError && !(error instanceof InternalError)) throw error;
+  // A second image (manifest image column) that cannot be read is unreadable, not a bug.
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return new ImageError('unreadable', `cannot read file (stage ${stage}): ${(error as Error).message}`, { path }, { cause: error });
+  }
+  // An InternalError's message already starts with the path: keep only what follows.
+  const original = error instanceof Error ? `${error.name}: ${error.message.replace(/^[^:]*: internal: /, 'internal: ')}` : String(error);
+  return new ImageError('internal', `internal error in stage ${stage} (please report): ${original}`, { path }, { cause: error });
+}
+
 /** What one shard's inputs came to: kept beside a complete shard so a resumed run can count it. */
 interface ShardFragment {
   records: number;
@@ -569,7 +616,7 @@ export function workerSummaryFile(index: number, count: number): string {
  * labels and every split's inputs. Workers compare it to prove they ran the same plan.
  */
 function fingerprintPlan(settings: ConvertSettings, labels: LabelMap | null, plans: readonly SplitPlan<InputItem>[]): string {
-  const { overwrite: _o, resume: _r, worker: _w, strict: _s, mean: _m, ...decisive } = describeSettings(settings) as Record<string, unknown>;
+  const { overwrite: _o, resume: _r, worker: _w, strict: _s, mean: _m, fileTimeout: _t, ...decisive } = describeSettings(settings) as Record<string, unknown>;
   const hash = createHash('sha256').update(JSON.stringify({ decisive, labels: labels === null ? null : { names: labels.names, ids: labels.ids } }));
   for (const plan of plans) {
     hash.update(`\n${plan.name}:${plan.shardCount}`);

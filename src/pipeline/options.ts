@@ -74,6 +74,8 @@ export interface ConvertOptions extends ImageOptions {
   readonly strict?: boolean;
   /** Files read and processed at once is jobs x 3; default: the number of cores. */
   readonly jobs?: number;
+  /** Seconds one input may take (read, decode, encode); over it the file is reported `too-slow`. 0 = no limit; default 60. */
+  readonly fileTimeout?: number;
   /** Split fractions, e.g. 'train=0.8,validation=0.1,test=0.1'; each split gets its own shard set. */
   readonly split?: string | readonly SplitFraction[];
   /** Seed of the split hash and the shuffle (default 0). */
@@ -115,12 +117,16 @@ export interface ConvertSettings {
   readonly overwrite: boolean;
   readonly strict: boolean;
   readonly jobs: number;
+  readonly fileTimeout: number;
   readonly splits: readonly SplitFraction[] | null;
   readonly seed: number;
   readonly shuffle: boolean;
   readonly index: boolean;
   readonly image: ImageSettings;
 }
+
+/** Default per-file time limit in seconds (--file-timeout): far above any sane image, far below a stuck run. */
+export const DEFAULT_FILE_TIMEOUT = 60;
 
 /** Default shard size: TensorFlow's performance guide suggests files of 100 MB or more. */
 export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
@@ -257,6 +263,10 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     throw new InvalidOptionError(`Cannot index ${compression}-compressed shards: record offsets in a compressed stream cannot be seeked to`);
   }
   if (index && output === '-') throw new InvalidOptionError('Cannot write an index for -o - (stdout); write to a folder');
+  const fileTimeout = options.fileTimeout ?? DEFAULT_FILE_TIMEOUT;
+  if (typeof fileTimeout !== 'number' || !(fileTimeout >= 0 && fileTimeout <= 3600)) {
+    throw invalidParameterError('fileTimeout', 'number of seconds between 0 and 3600', fileTimeout);
+  }
   const seed = options.seed ?? 0;
   checkInteger('seed', seed, 0, Number.MAX_SAFE_INTEGER);
   let splits: readonly SplitFraction[] | null = null;
@@ -292,6 +302,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     overwrite: options.overwrite ?? false,
     strict: options.strict ?? false,
     jobs,
+    fileTimeout,
     splits: splits === null ? null : Object.freeze(splits.map((s) => Object.freeze({ ...s }))),
     seed,
     shuffle: options.shuffle ?? false,
@@ -308,7 +319,7 @@ function checkInteger(name: string, value: unknown, min: number, max: number): v
 
 const CONVERT_ONLY_KEYS = new Set([
   'input', 'output', 'prefix', 'shards', 'shardSize', 'recordsPerShard', 'compression', 'include', 'exclude',
-  'followSymlinks', 'labelOffset', 'labels', 'overwrite', 'strict', 'jobs', 'split', 'seed', 'shuffle', 'index',
+  'followSymlinks', 'labelOffset', 'labels', 'overwrite', 'strict', 'jobs', 'fileTimeout', 'split', 'seed', 'shuffle', 'index',
   'manifest', 'manifestFormat', 'columns', 'imageColumns', 'inputList', 'schema', 'keys', 'dropKeys', 'labelMap',
   'target', 'commitEvery', 'datumDims', 'labelTo', 'mean', 'worker', 'resume',
 ]);
