@@ -202,7 +202,7 @@ async function transform(
   let source = prepareSource(bytes, sourceFormat, header, name, context, notes);
   let meta = await readMetadata(source, input, settings, name, context);
   checkPixels(meta.width ?? 0, meta.height ?? 0, settings, context);
-  checkImageMemory(meta, sourceFormat, source.data, settings, context);
+  checkImageMemory(meta, sourceFormat, bytes, settings, context);
   const pages = meta.pages ?? 1;
   if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
     notes.push(`animated ${name}: kept frame 1 of ${pages} (${pages - 1} dropped)`);
