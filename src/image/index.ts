@@ -10,6 +10,9 @@ export type {
   ImageOptions, ImageSettings, EncodeMode, ResizeFit, ResizeKernel, RawDtype, RawLayout, ChannelOrder, Size, Rgb,
 } from './settings.js';
 export { loadImage } from './load.js';
+export { checkTfDecodable } from './decodable.js';
+export type { TfVerdict, TfVerdictProblem, TfDecodableOptions } from './decodable.js';
+export { decodeBmp } from './bmp.js';
 export { configureImageConcurrency } from './concurrency.js';
 export { loadSharp } from './sharp.js';
 export type { ImageConcurrency } from './concurrency.js';
