@@ -1,5 +1,5 @@
 /** The image layer's public surface: from the bytes of a file to the bytes to store. Knows nothing of protobuf. */
-export { sniffFormat, describeUnknownBytes, TF_DECODABLE } from './sniff.js';
+export { sniffFormat, describeUnknownBytes, identifyUnsupported, TF_DECODABLE } from './sniff.js';
 export type { SourceFormat, StoredFormat } from './sniff.js';
 export { describeEncoded, readHeaderFacts, colorspaceOf, HeaderProblem } from './headers.js';
 export type { EncodedInfo, HeaderFacts } from './headers.js';

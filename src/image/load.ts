@@ -2,12 +2,13 @@
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageError, type ImageProblem } from '../errors.js';
 import { decodeBmp } from './bmp.js';
+import { decodeNetpbm, readNetpbmHeader } from './netpbm.js';
 import { checkTfDecodable, type TfVerdict } from './decodable.js';
 import { colorspaceOf, HeaderProblem, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
 import { loadSharp } from './sharp.js';
-import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
+import { describeUnknownBytes, identifyUnsupported, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
 export interface EncodedImage {
@@ -49,7 +50,7 @@ export interface ImageContext {
 }
 
 const FORMAT_NAMES: Readonly<Record<SourceFormat, string>> = {
-  jpeg: 'JPEG', png: 'PNG', gif: 'GIF', bmp: 'BMP', webp: 'WebP', tiff: 'TIFF', svg: 'SVG', avif: 'AVIF', heif: 'HEIF', jp2: 'JPEG 2000',
+  jpeg: 'JPEG', png: 'PNG', gif: 'GIF', bmp: 'BMP', webp: 'WebP', tiff: 'TIFF', svg: 'SVG', avif: 'AVIF', heif: 'HEIF', jp2: 'JPEG 2000', pnm: 'Netpbm',
 };
 
 function fail(problem: ImageProblem, detail: string, context: ImageContext, cause?: unknown): never {
@@ -74,7 +75,12 @@ function checkPixels(width: number, height: number, settings: ImageSettings, con
 export async function loadImage(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<EncodedImage | RawImage> {
   if (bytes.length === 0) fail('empty', 'empty file (0 bytes)', context);
   const sourceFormat = sniffFormat(bytes);
-  if (sourceFormat === null) fail('not-an-image', `not an image: ${describeUnknownBytes(bytes)}`, context);
+  if (sourceFormat === null) {
+    const other = identifyUnsupported(bytes, context.path);
+    if (other !== null) fail('unsupported', `${other}: not supported (neither TensorFlow nor sharp decodes it)`, context);
+    fail('not-an-image', `not an image: ${describeUnknownBytes(bytes)}`, context);
+  }
+  if (sourceFormat === 'pnm') checkNetpbmPixels(bytes, settings, context);
   if (sourceFormat === 'jp2') {
     fail('unsupported', "JPEG 2000 is not supported: sharp's prebuilt libvips has no OpenJPEG and TensorFlow cannot decode it", context);
   }
@@ -114,6 +120,17 @@ async function readVerdict(bytes: Buffer, settings: ImageSettings, context: Imag
   }
   if (problem === 'corrupt' || problem === 'truncated') fail(problem, verdict.reason ?? problem, context);
   return verdict;
+}
+
+/** Refuses a Netpbm image over the pixel limit from its header, before its samples are decoded. */
+function checkNetpbmPixels(bytes: Buffer, settings: ImageSettings, context: ImageContext): void {
+  try {
+    const { width, height } = readNetpbmHeader(bytes);
+    checkPixels(width, height, settings, context);
+  } catch (error) {
+    if (error instanceof HeaderProblem) fail(error.problem, `Netpbm: ${error.message}`, context);
+    throw error;
+  }
 }
 
 /** Why bytes are re-encoded in keep mode (TensorFlow refuses them, or decodes them wrongly), or null to store them as they are. */
@@ -192,11 +209,11 @@ async function transform(
   const input: SharpOptions = { failOn: 'error', limitInputPixels: settings.maxPixels, density: settings.density, pages: 1, page: 0 };
   const notes: string[] = [];
   let source = bytes;
-  let raw: { width: number; height: number; channels: 3 | 4 } | null = null;
+  let raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } | null = null;
   try {
-    if (sourceFormat === 'bmp') {
-      // sharp's prebuilt libvips has no BMP loader: decode here and hand sharp raw pixels.
-      const pixels = decodeBmp(bytes);
+    if (sourceFormat === 'bmp' || sourceFormat === 'pnm') {
+      // sharp's prebuilt libvips has no BMP or Netpbm loader: decode here and hand sharp raw pixels.
+      const pixels = sourceFormat === 'bmp' ? decodeBmp(bytes) : decodeNetpbm(bytes);
       source = pixels.data;
       raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
     } else if (header?.format === 'png' && header.frames > 1) {
