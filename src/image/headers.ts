@@ -21,6 +21,8 @@ export interface HeaderFacts extends EncodedInfo {
   readonly bitDepth: number;
   /** Frames in an animated GIF or APNG (1 otherwise). */
   readonly frames: number;
+  /** PNG: an acTL chunk is present (an APNG, perhaps of one frame). */
+  readonly pngAnimated: boolean;
   /** JPEG arithmetic coding, lossless or 12-bit: decoders other than libjpeg-turbo may refuse them. */
   readonly unusualJpeg: boolean;
   /** BMP compression field (0 = BI_RGB, 3 = BI_BITFIELDS). */
@@ -104,7 +106,7 @@ export function describeEncoded(bytes: Uint8Array): EncodedInfo {
 function facts(format: StoredFormat, width: number, height: number, channels: number, extra: Partial<HeaderFacts> = {}): HeaderFacts {
   return {
     format, width, height, channels, colorspace: colorspaceOf(channels),
-    components: channels, bitDepth: 8, frames: 1, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
+    components: channels, bitDepth: 8, frames: 1, pngAnimated: false, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
     apngDefaultIsFrame: true, gifTransparentRgb: null, jpegFrameMarker: 0, pngColorType: -1, pngInterlace: -1, pngMethods: -1,
     pngHasPalette: false, largestFramePixels: width * height, ...extra,
   };
@@ -191,6 +193,7 @@ function readPng(buf: Buffer): HeaderFacts {
   let sawData = false;
   let sawFrameControl = false;
   let defaultIsFrame = true;
+  let animated = false;
   for (;;) {
     if (pos + 8 > buf.length) throw new HeaderProblem('truncated', `PNG ends at byte ${buf.length} without an IEND chunk`);
     const length = buf.readUInt32BE(pos);
@@ -216,7 +219,10 @@ function readPng(buf: Buffer): HeaderFacts {
       if (PNG_CHANNELS[ihdr.colorType] === undefined) throw new HeaderProblem('corrupt', `PNG colour type ${ihdr.colorType} is invalid`);
     } else if (type === 'tRNS') hasTrns = true;
     else if (type === 'PLTE' && !sawData) hasPalette = true;
-    else if (type === 'acTL' && length >= 4) frames = Math.max(1, data.readUInt32BE(0));
+    else if (type === 'acTL' && length >= 4) {
+      frames = Math.max(1, data.readUInt32BE(0));
+      animated = true;
+    }
     else if (type === 'fcTL') sawFrameControl = true;
     else if (type === 'IDAT') {
       if (!sawData) defaultIsFrame = sawFrameControl;
@@ -229,7 +235,7 @@ function readPng(buf: Buffer): HeaderFacts {
   // TensorFlow's decode_png: palette gives 3 channels, or 4 with a tRNS chunk; others png_get_channels.
   const channels = ihdr.colorType === 3 ? (hasTrns ? 4 : 3) : (PNG_CHANNELS[ihdr.colorType] as number);
   return facts('png', ihdr.width, ihdr.height, channels, {
-    bitDepth: ihdr.bitDepth, frames, apngDefaultIsFrame: defaultIsFrame, pngColorType: ihdr.colorType,
+    bitDepth: ihdr.bitDepth, frames, pngAnimated: animated, apngDefaultIsFrame: defaultIsFrame, pngColorType: ihdr.colorType,
     pngInterlace: ihdr.interlace, pngMethods: ihdr.methods, pngHasPalette: hasPalette,
   });
 }

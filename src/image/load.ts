@@ -139,7 +139,8 @@ function keepReason(verdict: TfVerdict): string | null {
   if (!verdict.decodable) return `${verdict.reason ?? 'not decodable by TensorFlow'}: stored as PNG`;
   if (h.format === 'jpeg' && h.components === 4) return 'CMYK/YCCK JPEG converted to sRGB JPEG';
   if (h.format === 'gif' && h.frames > 1) return 'animated GIF: first frame stored as PNG';
-  if (h.format === 'png' && h.frames > 1) {
+  // Even a one-frame APNG: its animation chunks trip stricter readers (PIL) that TensorFlow ignores.
+  if (h.format === 'png' && h.pngAnimated) {
     return `animated PNG: ${h.apngDefaultIsFrame ? 'first frame' : 'default image (not part of the animation)'} stored as a plain PNG`;
   }
   // TensorFlow's decode_bmp ignores the compression field and palette (an 8-bit BMP decodes to its
@@ -216,12 +217,11 @@ async function transform(
       const pixels = sourceFormat === 'bmp' ? decodeBmp(bytes) : decodeNetpbm(bytes);
       source = pixels.data;
       raw = { width: pixels.width, height: pixels.height, channels: pixels.channels };
-    } else if (header?.format === 'png' && header.frames > 1) {
+    } else if (header?.format === 'png' && header.pngAnimated) {
       // libvips, like libpng, TensorFlow's decode_png and PIL, decodes the default image (IDAT),
       // which is frame 1 unless no fcTL precedes it (then it is not part of the animation).
-      notes.push(header.apngDefaultIsFrame
-        ? `animated PNG: kept frame 1 of ${header.frames} (${header.frames - 1} dropped)`
-        : `animated PNG: kept the default image, which is not part of the animation (${header.frames} frames dropped)`);
+      if (!header.apngDefaultIsFrame) notes.push(`animated PNG: kept the default image, which is not part of the animation (${header.frames} frames dropped)`);
+      else if (header.frames > 1) notes.push(`animated PNG: kept frame 1 of ${header.frames} (${header.frames - 1} dropped)`);
     }
   } catch (error) {
     if (error instanceof HeaderProblem) fail(error.problem, `${name}: ${error.message}`, context);
