@@ -23,6 +23,8 @@ export interface HeaderFacts extends EncodedInfo {
   readonly frames: number;
   /** PNG: an acTL chunk is present (an APNG, perhaps of one frame). */
   readonly pngAnimated: boolean;
+  /** PNG: a known ancillary chunk that must carry data is empty (libpng warns; PIL refuses the file). */
+  readonly pngEmptyAncillary: boolean;
   /** JPEG arithmetic coding, lossless or 12-bit: decoders other than libjpeg-turbo may refuse them. */
   readonly unusualJpeg: boolean;
   /** BMP compression field (0 = BI_RGB, 3 = BI_BITFIELDS). */
@@ -106,7 +108,7 @@ export function describeEncoded(bytes: Uint8Array): EncodedInfo {
 function facts(format: StoredFormat, width: number, height: number, channels: number, extra: Partial<HeaderFacts> = {}): HeaderFacts {
   return {
     format, width, height, channels, colorspace: colorspaceOf(channels),
-    components: channels, bitDepth: 8, frames: 1, pngAnimated: false, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
+    components: channels, bitDepth: 8, frames: 1, pngAnimated: false, pngEmptyAncillary: false, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
     apngDefaultIsFrame: true, gifTransparentRgb: null, jpegFrameMarker: 0, pngColorType: -1, pngInterlace: -1, pngMethods: -1,
     pngHasPalette: false, largestFramePixels: width * height, ...extra,
   };
@@ -183,6 +185,8 @@ function readJpeg(buf: Buffer): HeaderFacts {
 }
 
 const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+/** Ancillary chunks the PNG spec gives a non-empty body. */
+const NON_EMPTY_ANCILLARY = new Set(['bKGD', 'cHRM', 'eXIf', 'gAMA', 'hIST', 'iCCP', 'iTXt', 'pCAL', 'pHYs', 'sCAL', 'sPLT', 'sRGB', 'sTER', 'tEXt', 'tIME', 'zTXt']);
 
 function readPng(buf: Buffer): HeaderFacts {
   let pos = 8;
@@ -194,6 +198,7 @@ function readPng(buf: Buffer): HeaderFacts {
   let sawFrameControl = false;
   let defaultIsFrame = true;
   let animated = false;
+  let emptyAncillary = false;
   for (;;) {
     if (pos + 8 > buf.length) throw new HeaderProblem('truncated', `PNG ends at byte ${buf.length} without an IEND chunk`);
     const length = buf.readUInt32BE(pos);
@@ -207,6 +212,7 @@ function readPng(buf: Buffer): HeaderFacts {
       throw new HeaderProblem('corrupt', `PNG chunk "${type}" at byte ${pos} fails its CRC check`);
     }
     const data = buf.subarray(pos + 8, pos + 8 + length);
+    if (length === 0 && NON_EMPTY_ANCILLARY.has(type)) emptyAncillary = true;
     if (ihdr === null && type !== 'IHDR') throw new HeaderProblem('corrupt', 'PNG does not start with an IHDR chunk');
     if (type === 'IHDR') {
       if (length !== 13) throw new HeaderProblem('corrupt', 'PNG IHDR chunk has the wrong length');
@@ -235,7 +241,7 @@ function readPng(buf: Buffer): HeaderFacts {
   // TensorFlow's decode_png: palette gives 3 channels, or 4 with a tRNS chunk; others png_get_channels.
   const channels = ihdr.colorType === 3 ? (hasTrns ? 4 : 3) : (PNG_CHANNELS[ihdr.colorType] as number);
   return facts('png', ihdr.width, ihdr.height, channels, {
-    bitDepth: ihdr.bitDepth, frames, pngAnimated: animated, apngDefaultIsFrame: defaultIsFrame, pngColorType: ihdr.colorType,
+    bitDepth: ihdr.bitDepth, frames, pngAnimated: animated, pngEmptyAncillary: emptyAncillary, apngDefaultIsFrame: defaultIsFrame, pngColorType: ihdr.colorType,
     pngInterlace: ihdr.interlace, pngMethods: ihdr.methods, pngHasPalette: hasPalette,
   });
 }

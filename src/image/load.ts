@@ -139,6 +139,7 @@ function keepReason(verdict: TfVerdict): string | null {
   if (!verdict.decodable) return `${verdict.reason ?? 'not decodable by TensorFlow'}: stored as PNG`;
   if (h.format === 'jpeg' && h.components === 4) return 'CMYK/YCCK JPEG converted to sRGB JPEG';
   if (h.format === 'gif' && h.frames > 1) return 'animated GIF: first frame stored as PNG';
+  if (h.format === 'png' && h.pngEmptyAncillary) return 'PNG with empty ancillary chunks (libpng warns, PIL refuses the file): stored as a clean PNG';
   // Even a one-frame APNG: its animation chunks trip stricter readers (PIL) that TensorFlow ignores.
   if (h.format === 'png' && h.pngAnimated) {
     return `animated PNG: ${h.apngDefaultIsFrame ? 'first frame' : 'default image (not part of the animation)'} stored as a plain PNG`;

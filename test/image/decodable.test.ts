@@ -139,3 +139,14 @@ test('Netpbm is converted with our decoder; other formats are recognised and nam
   await assert.rejects(load(Buffer.from('P5\n100000 100000\n255\n', 'latin1')), (e: unknown) => e instanceof ImageError && e.problem === 'too-many-pixels');
   await assert.rejects(load(Buffer.from('P5\n4 4\n255\nab', 'latin1')), (e: unknown) => e instanceof ImageError && e.problem === 'truncated');
 });
+
+test('a PNG with an empty ancillary chunk (libpng warns, PIL refuses) is stored as a clean PNG with the same pixels', async () => {
+  const plain = greyPng(Buffer.from([0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9]));
+  const damaged = Buffer.concat([plain.subarray(0, 33), chunk('gAMA', Buffer.alloc(0)), plain.subarray(33)]);
+  assert.equal((await checkTfDecodable(damaged)).decodable, true, 'TensorFlow decodes it');
+  const image = await encoded(damaged);
+  assert.match(image.transcoded ?? '', /empty ancillary chunks/);
+  assert.ok(!image.bytes.includes(Buffer.from('gAMA')));
+  assert.deepEqual([...(await sharp(image.bytes).extractChannel(0).raw().toBuffer())], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal((await encoded(plain)).transcoded, null);
+});
