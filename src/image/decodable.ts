@@ -1,5 +1,6 @@
 /** Answers, from the bytes alone, whether TensorFlow's tf.io.decode_image will accept an encoded image. */
-import { createInflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createInflate, inflate } from 'node:zlib';
 import { HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
 import { sniffFormat, TF_DECODABLE, type StoredFormat } from './sniff.js';
 
@@ -126,13 +127,47 @@ function collectIdat(buf: Buffer): Buffer[] {
   return parts;
 }
 
-/** Inflates the image stream, counting its bytes, stopping as soon as it is known to be wrong. */
-async function checkPngStream(bytes: Uint8Array, h: HeaderFacts): Promise<{ problem: TfVerdictProblem; reason: string } | null> {
+const inflateOnce = promisify(inflate);
+
+/** Images whose inflated stream is at most this large are inflated in one call (fast); larger ones stream. */
+const SYNC_INFLATE_LIMIT = 32 * 1024 * 1024;
+
+type StreamProblem = { problem: TfVerdictProblem; reason: string } | null;
+
+/** The verdict for a zlib error, by its code and message. */
+function describeZlibError(error: NodeJS.ErrnoException, produced: number | null, expected: number): StreamProblem {
+  if (error.code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+    return { problem: 'corrupt', reason: `PNG image data inflates to more than the ${expected} bytes its IHDR implies` };
+  }
+  if (/incorrect data check/i.test(error.message)) return { problem: 'corrupt', reason: 'PNG image data fails its zlib Adler-32 check (libpng refuses it)' };
+  if (error.code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message)) {
+    return { problem: 'truncated', reason: `PNG image data ends ${produced === null ? 'early' : `after ${produced}`} of ${expected} bytes (zlib stream cut short)` };
+  }
+  return { problem: 'corrupt', reason: `PNG image data is not a valid zlib stream: ${error.message.replace(/^.*: /, '')}` };
+}
+
+/**
+ * Inflates the image stream and counts its bytes. Up to {@link SYNC_INFLATE_LIMIT} in one call
+ * (output bounded by maxOutputLength, dropped at once); larger streams are inflated in chunks
+ * that are counted and dropped, so memory stays bounded whatever IHDR declares.
+ */
+async function checkPngStream(bytes: Uint8Array, h: HeaderFacts): Promise<StreamProblem> {
   const expected = expectedPngBytes(h);
   const parts = collectIdat(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const inflate = createInflate({ chunkSize: 64 * 1024 });
+  const input = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  const wrongSize = (produced: number): StreamProblem => (produced === expected ? null
+    : { problem: 'corrupt', reason: `PNG image data inflates to ${produced} bytes where its IHDR implies ${expected}` });
+  if (expected <= SYNC_INFLATE_LIMIT) {
+    try {
+      // One output chunk: a single trip to libuv's thread pool, off the main thread.
+      return wrongSize((await inflateOnce(input, { chunkSize: Math.max(64 * 1024, expected + 1), maxOutputLength: Math.max(1, expected) })).length);
+    } catch (error) {
+      return describeZlibError(error as NodeJS.ErrnoException, null, expected);
+    }
+  }
+  const inflate = createInflate({ chunkSize: 1024 * 1024 });
   let produced = 0;
-  const outcome = new Promise<{ problem: TfVerdictProblem; reason: string } | null>((resolve) => {
+  const outcome = new Promise<StreamProblem>((resolve) => {
     inflate.on('data', (chunk: Buffer) => {
       produced += chunk.length;
       if (produced > expected) {
@@ -140,25 +175,9 @@ async function checkPngStream(bytes: Uint8Array, h: HeaderFacts): Promise<{ prob
         inflate.destroy();
       }
     });
-    inflate.on('error', (error: NodeJS.ErrnoException) => {
-      const truncated = error.code === 'Z_BUF_ERROR' || /unexpected end/i.test(error.message);
-      if (/incorrect data check/i.test(error.message)) {
-        resolve({ problem: 'corrupt', reason: 'PNG image data fails its zlib Adler-32 check (libpng refuses it)' });
-        return;
-      }
-      resolve(truncated
-        ? { problem: 'truncated', reason: `PNG image data ends after ${produced} of ${expected} bytes (zlib stream cut short)` }
-        : { problem: 'corrupt', reason: `PNG image data is not a valid zlib stream: ${error.message.replace(/^.*: /, '')}` });
-    });
-    inflate.on('end', () => {
-      resolve(produced === expected ? null : { problem: 'corrupt', reason: `PNG image data inflates to ${produced} bytes where its IHDR implies ${expected}` });
-    });
+    inflate.on('error', (error: NodeJS.ErrnoException) => resolve(describeZlibError(error, produced, expected)));
+    inflate.on('end', () => resolve(wrongSize(produced)));
   });
-  for (const part of parts) {
-    if (inflate.destroyed) break;
-    // Backpressure is not needed: the input is already in memory and output is counted, not kept.
-    inflate.write(part);
-  }
-  if (!inflate.destroyed) inflate.end();
+  inflate.end(input);
   return outcome;
 }

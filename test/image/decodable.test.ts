@@ -41,8 +41,10 @@ function crc32Of(bytes: Buffer): number {
 }
 
 /** A 3x3 8-bit grey PNG whose image stream inflates to `rows` (IHDR implies 3 x (1 + 3) = 12 bytes; interlaced 15). */
-function greyPng(rows: Buffer, interlace = 0): Buffer {
-  const ihdr = Buffer.from([0, 0, 0, 3, 0, 0, 0, 3, 8, 0, 0, 0, interlace]);
+function greyPng(rows: Buffer, interlace = 0, width = 3, height = 3): Buffer {
+  const ihdr = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, interlace]);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
   return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
@@ -74,6 +76,11 @@ test('checkTfDecodable: PNG bit depths against the spec table, and the image str
   const cut = deflateSync(Buffer.alloc(12)).subarray(0, 6);
   const truncated = Buffer.concat([greyPng(Buffer.alloc(0)).subarray(0, 33), chunk('IDAT', cut), chunk('IEND', Buffer.alloc(0))]);
   assert.equal((await checkTfDecodable(truncated)).problem, 'truncated');
+  // Over 32 MiB inflated, the stream is counted in chunks (memory bounded), with the same verdicts.
+  const [w, hgt] = [8000, 4200];
+  assert.equal((await checkTfDecodable(greyPng(Buffer.alloc(hgt * (w + 1)), 0, w, hgt))).decodable, true);
+  assert.match((await checkTfDecodable(greyPng(Buffer.alloc(hgt * (w + 1) - 1), 0, w, hgt))).reason ?? '', /inflates to 33604199 bytes where its IHDR implies 33604200/);
+  assert.match((await checkTfDecodable(greyPng(Buffer.alloc(hgt * (w + 1) + 1), 0, w, hgt))).reason ?? '', /more than the 33604200 bytes/);
   // Real files that every reader decodes pass, interlaced or not.
   for (const file of ['graphics/16-bit-grey-alpha.png']) assert.equal((await checkTfDecodable(await readFile(join(IMAGES, file)))).decodable, true, file);
   assert.equal((await checkTfDecodable(await sharp({ create: { width: 37, height: 5, channels: 4, background: '#123' } }).png({ progressive: true }).toBuffer())).decodable, true);
