@@ -157,3 +157,15 @@ test('a PNG with an empty ancillary chunk (libpng warns, PIL refuses) is stored 
   assert.deepEqual([...(await sharp(image.bytes).extractChannel(0).raw().toBuffer())], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal((await encoded(plain)).transcoded, null);
 });
+
+test('signatures: PAM is Netpbm, "P7 332" is an XV thumbnail; a PAM decodes to its channels', async () => {
+  const pam = Buffer.concat([Buffer.from('P7\nWIDTH 2\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n', 'latin1'), Buffer.from([1, 2, 3, 255, 4, 5, 6, 0])]);
+  assert.equal(sniffFormat(pam), 'pnm');
+  assert.equal(sniffFormat(Buffer.from('P7 332\n#XVVERSION', 'latin1')), null);
+  assert.equal(identifyUnsupported(Buffer.from('P7 332\n#XVVERSION', 'latin1')), 'XV thumbnail');
+  assert.equal(identifyUnsupported(Buffer.from([0, 0, 1, 0, 1, 0, 16, 16])), 'ICO icon');
+  assert.equal(identifyUnsupported(Buffer.from('Apache License', 'latin1')), null);
+  const image = await encoded(pam);
+  assert.deepEqual([image.format, image.channels], ['png', 4]);
+  assert.deepEqual([...(await sharp(image.bytes).raw().toBuffer())], [1, 2, 3, 255, 4, 5, 6, 0]);
+});
