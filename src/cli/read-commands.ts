@@ -31,12 +31,14 @@ export function registerReadCommands(program: Command): void {
     .description('Check every frame\'s length and data CRC and that every payload is a tf.train.Example; exit 0 clean, 1 problems found.')
     .argument('<files...>', FILES_HELP)
     .option('--decode', 'also decode every image and check declared height, width, channels and format; raw tensors against shape and dtype')
+    .option('--max-pixels <n>', 'with --decode: report images with more pixels as problems, without decoding them (default 268402689, as convert)', parseInteger('--max-pixels', 1))
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord verify out/\n  $ img2tfrecord verify out/*.tfrecord --decode\n\nExit codes: 0 clean, 1 problems found, 2 usage error.')
-    .action(async (args: string[], flags: { decode?: boolean; json?: boolean }) => {
+    .action(async (args: string[], flags: { decode?: boolean; maxPixels?: number; json?: boolean }) => {
       const files = await expandRecordFiles(args);
       const report = await verifyFiles(files, {
         decode: flags.decode === true,
+        ...(flags.maxPixels === undefined ? {} : { maxPixels: flags.maxPixels }),
         onProblem: flags.json === true ? undefined as never : (p) => process.stderr.write(`${p.message}\n`),
       });
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

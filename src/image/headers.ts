@@ -21,6 +21,10 @@ export interface HeaderFacts extends EncodedInfo {
   readonly bitDepth: number;
   /** Frames in an animated GIF or APNG (1 otherwise). */
   readonly frames: number;
+  /** PNG: an acTL chunk is present (an APNG, perhaps of one frame). */
+  readonly pngAnimated: boolean;
+  /** PNG: a known ancillary chunk that must carry data is empty (libpng warns; PIL refuses the file). */
+  readonly pngEmptyAncillary: boolean;
   /** JPEG arithmetic coding, lossless or 12-bit: decoders other than libjpeg-turbo may refuse them. */
   readonly unusualJpeg: boolean;
   /** BMP compression field (0 = BI_RGB, 3 = BI_BITFIELDS). */
@@ -34,6 +38,16 @@ export interface HeaderFacts extends EncodedInfo {
   readonly apngDefaultIsFrame: boolean;
   /** GIF: the colour behind the first frame's transparent index, as PIL reports transparent pixels. */
   readonly gifTransparentRgb: readonly [number, number, number] | null;
+  /** JPEG: the first frame header's marker (0xc0 baseline, 0xc2 progressive, 0xc3 lossless, ...); 0 otherwise. */
+  readonly jpegFrameMarker: number;
+  /** PNG: IHDR colour type, compression, filter and interlace methods; -1 otherwise. */
+  readonly pngColorType: number;
+  readonly pngInterlace: number;
+  readonly pngMethods: number;
+  /** PNG: whether a PLTE chunk precedes the image data. */
+  readonly pngHasPalette: boolean;
+  /** GIF: the largest frame's pixel count (a frame may be larger than the logical screen); width x height otherwise. */
+  readonly largestFramePixels: number;
 }
 
 /** Why headers were rejected: the caller turns this into an ImageError with the file's name. */
@@ -94,8 +108,9 @@ export function describeEncoded(bytes: Uint8Array): EncodedInfo {
 function facts(format: StoredFormat, width: number, height: number, channels: number, extra: Partial<HeaderFacts> = {}): HeaderFacts {
   return {
     format, width, height, channels, colorspace: colorspaceOf(channels),
-    components: channels, bitDepth: 8, frames: 1, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
-    apngDefaultIsFrame: true, gifTransparentRgb: null, ...extra,
+    components: channels, bitDepth: 8, frames: 1, pngAnimated: false, pngEmptyAncillary: false, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
+    apngDefaultIsFrame: true, gifTransparentRgb: null, jpegFrameMarker: 0, pngColorType: -1, pngInterlace: -1, pngMethods: -1,
+    pngHasPalette: false, largestFramePixels: width * height, ...extra,
   };
 }
 
@@ -166,19 +181,24 @@ function readJpeg(buf: Buffer): HeaderFacts {
   const { width, height, components, precision, marker } = sof as NonNullable<typeof sof>;
   // Arithmetic (0xC9-0xCB, 0xCD-0xCF), lossless (0xC3, 0xC7, 0xCB, 0xCF) or 12-bit JPEGs.
   const unusualJpeg = marker >= 0xc9 || marker === 0xc3 || marker === 0xc7 || precision !== 8;
-  return facts('jpeg', width, height, components === 1 ? 1 : 3, { components, bitDepth: precision, unusualJpeg });
+  return facts('jpeg', width, height, components === 1 ? 1 : 3, { components, bitDepth: precision, unusualJpeg, jpegFrameMarker: marker });
 }
 
 const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+/** Ancillary chunks the PNG spec gives a non-empty body. */
+const NON_EMPTY_ANCILLARY = new Set(['bKGD', 'cHRM', 'eXIf', 'gAMA', 'hIST', 'iCCP', 'iTXt', 'pCAL', 'pHYs', 'sCAL', 'sPLT', 'sRGB', 'sTER', 'tEXt', 'tIME', 'zTXt']);
 
 function readPng(buf: Buffer): HeaderFacts {
   let pos = 8;
-  let ihdr: { width: number; height: number; bitDepth: number; colorType: number } | null = null;
+  let ihdr: { width: number; height: number; bitDepth: number; colorType: number; methods: number; interlace: number } | null = null;
   let hasTrns = false;
+  let hasPalette = false;
   let frames = 1;
   let sawData = false;
   let sawFrameControl = false;
   let defaultIsFrame = true;
+  let animated = false;
+  let emptyAncillary = false;
   for (;;) {
     if (pos + 8 > buf.length) throw new HeaderProblem('truncated', `PNG ends at byte ${buf.length} without an IEND chunk`);
     const length = buf.readUInt32BE(pos);
@@ -192,14 +212,23 @@ function readPng(buf: Buffer): HeaderFacts {
       throw new HeaderProblem('corrupt', `PNG chunk "${type}" at byte ${pos} fails its CRC check`);
     }
     const data = buf.subarray(pos + 8, pos + 8 + length);
+    if (length === 0 && NON_EMPTY_ANCILLARY.has(type)) emptyAncillary = true;
     if (ihdr === null && type !== 'IHDR') throw new HeaderProblem('corrupt', 'PNG does not start with an IHDR chunk');
     if (type === 'IHDR') {
       if (length !== 13) throw new HeaderProblem('corrupt', 'PNG IHDR chunk has the wrong length');
-      ihdr = { width: data.readUInt32BE(0), height: data.readUInt32BE(4), bitDepth: data[8] as number, colorType: data[9] as number };
+      ihdr = {
+        width: data.readUInt32BE(0), height: data.readUInt32BE(4), bitDepth: data[8] as number, colorType: data[9] as number,
+        // Compression and filter methods must both be 0: one number that is 0 when they are.
+        methods: ((data[10] as number) << 8) | (data[11] as number), interlace: data[12] as number,
+      };
       if (ihdr.width === 0 || ihdr.height === 0) throw new HeaderProblem('corrupt', `PNG declares a ${ihdr.width}x${ihdr.height} image`);
       if (PNG_CHANNELS[ihdr.colorType] === undefined) throw new HeaderProblem('corrupt', `PNG colour type ${ihdr.colorType} is invalid`);
     } else if (type === 'tRNS') hasTrns = true;
-    else if (type === 'acTL' && length >= 4) frames = Math.max(1, data.readUInt32BE(0));
+    else if (type === 'PLTE' && !sawData) hasPalette = true;
+    else if (type === 'acTL' && length >= 4) {
+      frames = Math.max(1, data.readUInt32BE(0));
+      animated = true;
+    }
     else if (type === 'fcTL') sawFrameControl = true;
     else if (type === 'IDAT') {
       if (!sawData) defaultIsFrame = sawFrameControl;
@@ -211,7 +240,10 @@ function readPng(buf: Buffer): HeaderFacts {
   if (ihdr === null || !sawData) throw new HeaderProblem('corrupt', 'PNG has no image data');
   // TensorFlow's decode_png: palette gives 3 channels, or 4 with a tRNS chunk; others png_get_channels.
   const channels = ihdr.colorType === 3 ? (hasTrns ? 4 : 3) : (PNG_CHANNELS[ihdr.colorType] as number);
-  return facts('png', ihdr.width, ihdr.height, channels, { bitDepth: ihdr.bitDepth, frames, apngDefaultIsFrame: defaultIsFrame });
+  return facts('png', ihdr.width, ihdr.height, channels, {
+    bitDepth: ihdr.bitDepth, frames, pngAnimated: animated, pngEmptyAncillary: emptyAncillary, apngDefaultIsFrame: defaultIsFrame, pngColorType: ihdr.colorType,
+    pngInterlace: ihdr.interlace, pngMethods: ihdr.methods, pngHasPalette: hasPalette,
+  });
 }
 
 function readGif(buf: Buffer): HeaderFacts {
@@ -223,6 +255,7 @@ function readGif(buf: Buffer): HeaderFacts {
   const globalTable = (flags & 0x80) !== 0 ? 13 : -1;
   let pos = 13 + ((flags & 0x80) !== 0 ? 3 * 2 ** ((flags & 7) + 1) : 0);
   let frames = 0;
+  let largestFramePixels = width * height;
   let transparentIndex = -1;
   let gifTransparentRgb: readonly [number, number, number] | null = null;
   const skipSubBlocks = (): void => {
@@ -247,6 +280,8 @@ function readGif(buf: Buffer): HeaderFacts {
     } else if (block === 0x2c) {
       if (pos + 10 > buf.length) throw new HeaderProblem('truncated', 'GIF ends inside an image descriptor');
       const local = buf[pos + 9] as number;
+      // Each frame is decoded at its own size: a 1x1 screen may hold a 65535x65535 frame.
+      largestFramePixels = Math.max(largestFramePixels, buf.readUInt16LE(pos + 5) * buf.readUInt16LE(pos + 7));
       const table = (local & 0x80) !== 0 ? pos + 10 : globalTable;
       if (frames === 0 && transparentIndex >= 0 && table >= 0 && table + 3 * transparentIndex + 3 <= buf.length) {
         const at = table + 3 * transparentIndex;
@@ -261,7 +296,7 @@ function readGif(buf: Buffer): HeaderFacts {
     }
   }
   if (frames === 0) throw new HeaderProblem('corrupt', 'GIF has no image');
-  return facts('gif', width, height, 3, { frames, gifTransparentRgb });
+  return facts('gif', width, height, 3, { frames, gifTransparentRgb, largestFramePixels });
 }
 
 function readBmp(buf: Buffer): HeaderFacts {

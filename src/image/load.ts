@@ -1,16 +1,17 @@
 /** Turns the bytes of an input file into the bytes to store: pass-through, re-encoded, or raw pixels. */
-import { crc32 } from 'node:zlib';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageError, type ImageProblem } from '../errors.js';
 import { decodeBmp } from './bmp.js';
-import { colorspaceOf, HeaderProblem, readHeaderFacts, type HeaderFacts } from './headers.js';
+import { decodeNetpbm, readNetpbmHeader } from './netpbm.js';
+import { checkTfDecodable, type TfVerdict } from './decodable.js';
+import { colorspaceOf, HeaderProblem, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
 import { needsDecode } from './settings.js';
 import { isStandardPixels, normalisePixels } from './normalise.js';
 import { checkImageMemory, timedSharp } from './limits.js';
 import { loadSharp } from './sharp.js';
 import { checkSvgText, serialiseSvg } from './svg-guard.js';
-import { describeUnknownBytes, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
+import { describeUnknownBytes, identifyUnsupported, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
 export interface EncodedImage {
@@ -54,7 +55,7 @@ export interface ImageContext {
 }
 
 const FORMAT_NAMES: Readonly<Record<SourceFormat, string>> = {
-  jpeg: 'JPEG', png: 'PNG', gif: 'GIF', bmp: 'BMP', webp: 'WebP', tiff: 'TIFF', svg: 'SVG', avif: 'AVIF', heif: 'HEIF', jp2: 'JPEG 2000',
+  jpeg: 'JPEG', png: 'PNG', gif: 'GIF', bmp: 'BMP', webp: 'WebP', tiff: 'TIFF', svg: 'SVG', avif: 'AVIF', heif: 'HEIF', jp2: 'JPEG 2000', pnm: 'Netpbm',
 };
 
 function fail(problem: ImageProblem, detail: string, context: ImageContext, cause?: unknown): never {
@@ -79,23 +80,19 @@ function checkPixels(width: number, height: number, settings: ImageSettings, con
 export async function loadImage(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<EncodedImage | RawImage> {
   if (bytes.length === 0) fail('empty', 'empty file (0 bytes)', context);
   const sourceFormat = sniffFormat(bytes);
-  if (sourceFormat === null) fail('not-an-image', `not an image: ${describeUnknownBytes(bytes)}`, context);
+  if (sourceFormat === null) {
+    const other = identifyUnsupported(bytes, context.path);
+    if (other !== null) fail('unsupported', `${other}: not supported (neither TensorFlow nor sharp decodes it)`, context);
+    fail('not-an-image', `not an image: ${describeUnknownBytes(bytes)}`, context);
+  }
+  if (sourceFormat === 'pnm') checkNetpbmPixels(bytes, settings, context);
   if (sourceFormat === 'jp2') {
     fail('unsupported', "JPEG 2000 is not supported: sharp's prebuilt libvips has no OpenJPEG and TensorFlow cannot decode it", context);
   }
 
-  let header: HeaderFacts | null = null;
-  if (TF_DECODABLE.has(sourceFormat)) {
-    try {
-      header = readHeaderFacts(bytes);
-    } catch (error) {
-      if (error instanceof HeaderProblem) fail(error.problem, error.message, context);
-      throw error;
-    }
-    checkPixels(header.width, header.height, settings, context);
-  }
-
-  const reason = header === null ? `${FORMAT_NAMES[sourceFormat]} is not decodable by TensorFlow` : keepReason(header);
+  const verdict = TF_DECODABLE.has(sourceFormat) ? await readVerdict(bytes, settings, context) : null;
+  const header = verdict?.header ?? null;
+  const reason = verdict === null ? `${FORMAT_NAMES[sourceFormat]} is not decodable by TensorFlow` : keepReason(verdict);
   if (!needsDecode(settings) && header !== null && reason === null) {
     if (settings.validate === 'decode') await decodeFully(bytes, header.format, settings, context);
     return {
@@ -103,17 +100,65 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
       channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
     };
   }
-  const run = (): Promise<EncodedImage | RawImage> => transform(bytes, sourceFormat, header, settings, context, settings.encode === 'keep' ? reason : null);
+  const transcoded = settings.encode === 'keep' ? reason : null;
+  const run = (): Promise<EncodedImage | RawImage> => transformNamed(bytes, sourceFormat, header, verdict, settings, context, transcoded);
   if (sourceFormat !== 'svg') return run();
   checkSvgText(bytes, context);
   return serialiseSvg(run, context.fileTimeout ?? 0);
 }
 
-/** Why bytes TensorFlow can decode are still re-encoded in keep mode, or null to store them as they are. */
-function keepReason(h: HeaderFacts): string | null {
+async function transformNamed(
+  bytes: Buffer, sourceFormat: SourceFormat, header: HeaderFacts | null, verdict: TfVerdict | null,
+  settings: ImageSettings, context: ImageContext, transcoded: string | null,
+): Promise<EncodedImage | RawImage> {
+  if (verdict?.decodable !== false) return transform(bytes, sourceFormat, header, settings, context, transcoded);
+  try {
+    return await transform(bytes, sourceFormat, header, settings, context, transcoded);
+  } catch (error) {
+    // Bytes TensorFlow refuses that sharp cannot decode either: name what TensorFlow refuses.
+    if (error instanceof ImageError) fail('unsupported', `${verdict.reason}; sharp cannot decode it either (${error.message.replace(`${context.path}: `, '')})`, context, error);
+    throw error;
+  }
+}
+
+/**
+ * The decodability verdict of JPEG/PNG/GIF/BMP bytes, failing the file for what no transcode can
+ * fix: unreadable headers, too many pixels (any GIF frame counts), a broken PNG image stream.
+ */
+async function readVerdict(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<TfVerdict> {
+  const verdict = await checkTfDecodable(bytes, { maxPixels: settings.maxPixels });
+  const { header, problem } = verdict;
+  if (header === null) fail(problem ?? 'corrupt', verdict.reason ?? 'unreadable headers', context);
+  if (problem === 'too-many-pixels') {
+    checkPixels(header.width, header.height, settings, context);
+    fail(problem, `${verdict.reason} (a decompression bomb, or raise the limit)`, context);
+  }
+  if (problem === 'corrupt' || problem === 'truncated') fail(problem, verdict.reason ?? problem, context);
+  return verdict;
+}
+
+/** Refuses a Netpbm image over the pixel limit from its header, before its samples are decoded. */
+function checkNetpbmPixels(bytes: Buffer, settings: ImageSettings, context: ImageContext): void {
+  try {
+    const { width, height } = readNetpbmHeader(bytes);
+    checkPixels(width, height, settings, context);
+  } catch (error) {
+    if (error instanceof HeaderProblem) fail(error.problem, `Netpbm: ${error.message}`, context);
+    throw error;
+  }
+}
+
+/** Why bytes are re-encoded in keep mode (TensorFlow refuses them, or decodes them wrongly), or null to store them as they are. */
+function keepReason(verdict: TfVerdict): string | null {
+  const h = verdict.header as HeaderFacts;
+  if (!verdict.decodable) return `${verdict.reason ?? 'not decodable by TensorFlow'}: stored as PNG`;
   if (h.format === 'jpeg' && h.components === 4) return 'CMYK/YCCK JPEG converted to sRGB JPEG';
   if (h.format === 'gif' && h.frames > 1) return 'animated GIF: first frame stored as PNG';
-  if (h.format === 'png' && h.frames > 1) return 'animated PNG: first frame stored as a plain PNG';
+  if (h.format === 'png' && h.pngEmptyAncillary) return 'PNG with empty ancillary chunks (libpng warns, PIL refuses the file): stored as a clean PNG';
+  // Even a one-frame APNG: its animation chunks trip stricter readers (PIL) that TensorFlow ignores.
+  if (h.format === 'png' && h.pngAnimated) {
+    return `animated PNG: ${h.apngDefaultIsFrame ? 'first frame' : 'default image (not part of the animation)'} stored as a plain PNG`;
+  }
   // TensorFlow's decode_bmp ignores the compression field and palette (an 8-bit BMP decodes to its
   // palette indices), reads a 32-bit BMP's fourth byte as alpha (often 0 = invisible), and refuses
   // a file whose size is not exactly pixel offset + rows. Only exact 24-bit BI_RGB BMPs are safe.
@@ -230,24 +275,24 @@ async function transform(
   }
 }
 
-/** The bytes sharp opens: the file, BMP pixels decoded here, or an APNG's first frame rebuilt. */
+/** The bytes sharp opens: the file, or BMP / Netpbm pixels decoded here. */
 function prepareSource(bytes: Buffer, sourceFormat: SourceFormat, header: HeaderFacts | null, name: string, context: ImageContext, notes: string[]): Source {
-  let source = bytes;
   try {
-    if (sourceFormat === 'bmp') {
-      // sharp's prebuilt libvips has no BMP loader: decode here and hand sharp raw pixels.
-      const pixels = decodeBmp(bytes);
+    if (sourceFormat === 'bmp' || sourceFormat === 'pnm') {
+      // sharp's prebuilt libvips has no BMP or Netpbm loader: decode here and hand sharp raw pixels.
+      const pixels = sourceFormat === 'bmp' ? decodeBmp(bytes) : decodeNetpbm(bytes);
       return { data: pixels.data, raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } };
-    } else if (header?.format === 'png' && header.frames > 1) {
-      notes.push(`animated PNG: kept frame 1 of ${header.frames} (${header.frames - 1} dropped)`);
-      // libvips decodes the default image; when that is not part of the animation, frame 1 is in fdAT chunks.
-      if (!header.apngDefaultIsFrame) source = apngFirstFrame(bytes);
+    } else if (header?.format === 'png' && header.pngAnimated) {
+      // libvips, like libpng, TensorFlow's decode_png and PIL, decodes the default image (IDAT),
+      // which is frame 1 unless no fcTL precedes it (then it is not part of the animation).
+      if (!header.apngDefaultIsFrame) notes.push(`animated PNG: kept the default image, which is not part of the animation (${header.frames} frames dropped)`);
+      else if (header.frames > 1) notes.push(`animated PNG: kept frame 1 of ${header.frames} (${header.frames - 1} dropped)`);
     }
   } catch (error) {
     if (error instanceof HeaderProblem) fail(error.problem, `${name}: ${error.message}`, context);
     throw error;
   }
-  return { data: source, raw: null };
+  return { data: bytes, raw: null };
 }
 
 function openSource(source: Source, input: SharpOptions, settings: ImageSettings, fileTimeout = 0): Sharp {
@@ -367,8 +412,11 @@ async function renderImage(
   const out = stored === 'jpeg'
     ? await image.jpeg({ quality: settings.quality, progressive: false, chromaSubsampling: settings.chromaSubsampling, mozjpeg: false }).toBuffer()
     : await image.png({ compressionLevel: settings.pngCompression, palette: false }).toBuffer();
-  // The stored bytes are the single source of truth for what TensorFlow will see.
-  const info = readHeaderFacts(out);
+  // The stored bytes are the single source of truth for what TensorFlow will see, and must pass
+  // the same decodability rules as bytes passed through.
+  const checked = await checkTfDecodable(out);
+  if (checked.header === null || !checked.decodable) throw new Error(`internal: stored ${stored} fails the decodability rules: ${checked.reason ?? ''}`);
+  const info = checked.header;
   const expected = stored === 'jpeg' ? (greyOut ? 1 : 3) : outChannels;
   if (info.channels !== expected) throw new Error(`internal: stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
   return {
@@ -392,45 +440,6 @@ async function gifFirstFrame(bytes: Buffer, rgb: readonly [number, number, numbe
     }
   }
   return sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } });
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/**
- * A plain PNG of an APNG's first frame when the default image (IDAT) is not part of the animation:
- * the header chunks, and the first frame's fdAT chunks turned back into IDAT.
- */
-function apngFirstFrame(bytes: Buffer): Buffer {
-  const parts: Buffer[] = [bytes.subarray(0, 8)];
-  let ihdr: Buffer | null = null;
-  let frame: 'before' | 'in' | 'after' = 'before';
-  const data: Buffer[] = [];
-  for (let pos = 8; pos + 12 <= bytes.length;) {
-    const length = bytes.readUInt32BE(pos);
-    const type = bytes.toString('latin1', pos + 4, pos + 8);
-    const body = bytes.subarray(pos + 8, pos + 8 + length);
-    pos += 12 + length;
-    if (type === 'IHDR') ihdr = Buffer.from(body);
-    else if (type === 'fcTL') {
-      if (frame === 'before' && ihdr !== null && body.length >= 12) {
-        // The first frame's own size (the spec says it equals the canvas; trust the frame).
-        ihdr.writeUInt32BE(body.readUInt32BE(4), 0);
-        ihdr.writeUInt32BE(body.readUInt32BE(8), 4);
-        frame = 'in';
-      } else if (frame === 'in') frame = 'after';
-    } else if (type === 'fdAT' && frame === 'in') data.push(body.subarray(4));
-    else if (type === 'IEND') break;
-    else if (type !== 'IDAT' && type !== 'acTL' && type !== 'fdAT' && frame === 'before') parts.push(pngChunk(type, body));
-  }
-  if (ihdr === null || data.length === 0) throw new HeaderProblem('corrupt', 'animated PNG has no first frame');
-  return Buffer.concat([parts[0] as Buffer, pngChunk('IHDR', ihdr), ...parts.slice(1), pngChunk('IDAT', Buffer.concat(data)), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Keeps the given bands of interleaved pixels (e.g. [0, 3]: grey and alpha of a grey RGBA rendering). */

@@ -4,11 +4,12 @@ import { open, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from '../errors.js';
-import { sniffFormat } from '../image/index.js';
+import { identifyUnsupported, sniffFormat } from '../image/index.js';
 
 /** Extensions taken as images without looking at the bytes (compared case-insensitively). */
 export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
   'jpg', 'jpeg', 'png', 'gif', 'bmp', 'webp', 'tif', 'tiff', 'svg', 'avif', 'heic', 'heif',
+  'ppm', 'pgm', 'pbm', 'pnm', 'pfm', 'pam',
 ]);
 const IMAGE_EXTENSION_SET = new Set(IMAGE_EXTENSIONS);
 
@@ -98,7 +99,7 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
       continue;
     }
     const ext = extname(relPath).slice(1).toLowerCase();
-    if (!IMAGE_EXTENSION_SET.has(ext) && !(await looksLikeImage(path))) {
+    if (!IMAGE_EXTENSION_SET.has(ext) && !(await looksLikeImage(path, relPath))) {
       ignored.push({ relPath, reason: ext === '' ? 'not an image (no extension)' : `not an image (.${ext})` });
       continue;
     }
@@ -128,13 +129,15 @@ function compactString(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
 }
 
-async function looksLikeImage(path: string): Promise<boolean> {
+/** Whether the first bytes are an image: one we convert, or one we name as unsupported (a TGA, an ICO, ...). */
+async function looksLikeImage(path: string, name: string): Promise<boolean> {
   let handle;
   try {
     handle = await open(path, 'r');
     const head = Buffer.alloc(64);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return sniffFormat(head.subarray(0, bytesRead)) !== null;
+    const bytes = head.subarray(0, bytesRead);
+    return sniffFormat(bytes) !== null || identifyUnsupported(bytes, name) !== null;
   } catch {
     // Unreadable: treat as an input so the error is reported with the file's name.
     return true;

@@ -1,7 +1,7 @@
 /** Verifies record files: every frame's CRCs, every payload an Example, and optionally every image decoded. */
 import { classifyPayload, decodeExample, type Feature, type Features } from '../example/index.js';
 import { CorruptRecordError, Img2TfrecordError, RecordTooLargeError, TruncatedRecordError } from '../errors.js';
-import { describeEncoded, loadSharp, sniffFormat } from '../image/index.js';
+import { checkTfDecodable, decodeBmp, DEFAULT_MAX_PIXELS, loadSharp, sniffFormat } from '../image/index.js';
 import { openRecordStream, readRecords } from '../record/index.js';
 import { readExamples } from './inspect.js';
 import { isLmdbDir } from './record-files.js';
@@ -40,6 +40,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Also decode every image and check declared height, width, channels and format against it. */
   readonly decode?: boolean;
+  /** With `decode`: images over this many pixels (any GIF frame counts) are problems, never decoded (default as convert's). */
+  readonly maxPixels?: number;
   /** Called for each problem as it is found (for streaming output). */
   readonly onProblem?: (problem: VerifyProblem) => void;
 }
@@ -63,6 +65,7 @@ const DTYPE_BYTES: Readonly<Record<string, number>> = { uint8: 1, uint16: 2, flo
 export async function verifyFiles(files: readonly string[], options: VerifyOptions = {}): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const notes: string[] = [];
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const reports: VerifyFileReport[] = [];
   const report = (p: VerifyProblem): void => {
     problems.push(p);
@@ -82,7 +85,7 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
         for await (const entry of readExamples(file)) {
           records++;
           const where = { file, offset: entry.offset, recordIndex: entry.index };
-          const messages = options.decode === true ? await checkImages(entry.features) : checkRawSize(entry.features);
+          const messages = options.decode === true ? await checkImages(entry.features, maxPixels) : checkRawSize(entry.features);
           for (const message of messages) add({ ...where, kind: 'image', message: `${file}: record ${entry.index}: ${message}` });
           if (options.decode === true) imagesChecked++;
         }
@@ -114,7 +117,7 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
           continue;
         }
         if (options.decode === true) {
-          for (const message of await checkImages(features)) {
+          for (const message of await checkImages(features, maxPixels)) {
             add({ ...where, kind: 'image', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
           }
           imagesChecked++;
@@ -168,14 +171,14 @@ function checkRawSize(features: Features): string[] {
   return raw.values[0].length === expected ? [] : [`raw data is ${raw.values[0].length} bytes, but shape [${shape.join(', ')}] needs ${expected}`];
 }
 
-async function checkImages(features: Features): Promise<string[]> {
+async function checkImages(features: Features, maxPixels: number): Promise<string[]> {
   const messages: string[] = [];
   for (const key of [...IMAGE_KEYS, ...MAYBE_IMAGE_KEYS]) {
     const feature = features[key];
     if (feature?.kind !== 'bytes') continue;
     for (const value of feature.values) {
       if (MAYBE_IMAGE_KEYS.includes(key) && sniffFormat(value) === null) continue;
-      messages.push(...(await checkEncoded(key, value, siblings(features, key))));
+      messages.push(...(await checkEncoded(key, value, siblings(features, key), maxPixels)));
     }
   }
   const raw = features['image/raw'] ?? features.image_raw;
@@ -197,25 +200,33 @@ async function checkImages(features: Features): Promise<string[]> {
   return messages;
 }
 
+/**
+ * One stored image against the rules convert stores by: TensorFlow's decodability (the same
+ * checkTfDecodable), the pixel limit before anything is allocated, then a full decode (BMP with
+ * the project's own decoder, as sharp's prebuilt libvips has none) and the declared features.
+ */
 async function checkEncoded(
   key: string,
   bytes: Uint8Array,
   declared: { height: number | null; width: number | null; channels: number | null; format: string | null },
+  maxPixels: number,
 ): Promise<string[]> {
   const messages: string[] = [];
   const sniffed = sniffFormat(bytes);
   if (sniffed === null) return [`${key} is not an image (unrecognised bytes)`];
-  let info;
-  try {
-    info = describeEncoded(bytes);
-  } catch (error) {
-    return [`${key}: ${(error as Error).message}`];
-  }
-  try {
-    // Decoding every pixel is what catches entropy-coded corruption that headers cannot show.
-    await loadSharp()(bytes, { failOn: 'truncated', limitInputPixels: false }).raw().toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    messages.push(`${key} does not decode: ${(error as Error).message}`);
+  const verdict = await checkTfDecodable(bytes, { maxPixels });
+  const info = verdict.header;
+  if (info === null) return [`${key}: ${verdict.reason ?? 'unreadable'}`];
+  if (verdict.problem === 'too-many-pixels') messages.push(`${key}: ${verdict.reason ?? ''}; not decoded`);
+  else if (!verdict.decodable) messages.push(`${key} is not decodable by TensorFlow: ${verdict.reason ?? ''}`);
+  else {
+    try {
+      // Decoding every pixel is what catches entropy-coded corruption that headers cannot show.
+      if (info.format === 'bmp') decodeBmp(bytes);
+      else await loadSharp()(bytes, { failOn: 'truncated', limitInputPixels: maxPixels }).raw().toBuffer({ resolveWithObject: true });
+    } catch (error) {
+      messages.push(`${key} does not decode: ${(error as Error).message}`);
+    }
   }
   if (declared.format !== null) {
     const normalised = FORMAT_ALIASES[declared.format.toLowerCase()];
