@@ -1,6 +1,7 @@
 /** The documented exit codes, and the one place errors become them. */
 import { CommanderError } from 'commander';
-import { Img2TfrecordError } from '../errors.js';
+import { Img2TfrecordError, type InvalidOptionError } from '../errors.js';
+import { describeOptionError } from './flag-names.js';
 
 /** Exit codes of every command (documented in --help and the README). */
 export const EXIT = Object.freeze({
@@ -31,6 +32,7 @@ export function describeFailure(error: unknown): { code: number; message: string
   if (error instanceof Img2TfrecordError) {
     switch (error.code) {
       case 'ERR_INVALID_OPTION':
+        return { code: EXIT.USAGE, message: describeOptionError(error as InvalidOptionError) };
       case 'ERR_USAGE':
         return { code: EXIT.USAGE, message: error.message };
       case 'ERR_INTERRUPTED':

@@ -149,7 +149,9 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
   const hasNames = classNames.size > 0 || fixed !== null;
   const map = hasNames
     ? buildLabelMap(fixed === null ? classNames : folderClasses, fixed, settings.labelOffset, settings.labels ?? '')
-    : null;
+    : idsAsLabelMap(inputs);
+  // Ids named only by themselves get no image/class/text: the records stay as the manifest gave them.
+  const named = hasNames;
   const idOf = new Map(map?.names.map((name, i) => [name, map.ids[i] as number]) ?? []);
   const nameOf = new Map(map?.names.map((name, i) => [map.ids[i] as number, name]) ?? []);
   // Every file of a class folder has the same label features: built once per class, not per file.
@@ -182,12 +184,32 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
         // Ids are free without a label file; with one, an id it does not list is unknown.
         const unknown = fixed === null ? undefined : cell.values.find((_, i) => names[i] === undefined);
         if (unknown !== undefined) return `label ${unknown} is not an id in the label list ${settings.labels ?? ''}`;
-        const text = names.every((n) => n !== undefined) && map !== null ? bytesFeature(...(names as string[])) : null;
+        const text = names.every((n) => n !== undefined) && named ? bytesFeature(...(names as string[])) : null;
         return { label: int64Feature(...cell.values), text, classes: names.every((n) => n !== undefined) ? names as string[] : cell.values.map(String) };
       }
       return { label: floatFeature(...cell.values), text: null, classes: [] };
     },
   };
+}
+
+/**
+ * Integer labels without names (TSV, Caffe lists): the ids seen, each named by itself, so the
+ * summary and labels.txt report them. Null when no input has an integer label.
+ */
+function idsAsLabelMap(inputs: readonly InputItem[]): LabelMap | null {
+  const ids = new Set<number>();
+  for (const input of inputs) {
+    if (input.label?.type !== 'int64') continue;
+    for (const v of input.label.values) {
+      const id = Number(v);
+      // Ids beyond 2^53 cannot round-trip through labels.txt as numbers: report none rather than wrong ones.
+      if (!Number.isSafeInteger(id)) return null;
+      ids.add(id);
+    }
+  }
+  if (ids.size === 0) return null;
+  const sorted = [...ids].sort((a, b) => a - b);
+  return { names: sorted.map(String), ids: sorted, offset: sorted[0] as number };
 }
 
 /**
