@@ -97,6 +97,8 @@ export interface ConvertProgress {
   readonly records: number;
   readonly skipped: number;
   readonly bytesRead: number;
+  /** Bytes on disk of the inputs this run reads (an ETA from bytes left is steadier than from files left). */
+  readonly bytesTotal: number;
 }
 
 /** Hooks of {@link convert}. */
@@ -317,7 +319,13 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   }
   const wanted = (work: WorkItem): boolean => owns(work.plan, work.shard) && !(kept.get(work.plan.name)?.has(work.shard) ?? false);
 
-  const total = [...workItems(plans)].filter(wanted).length;
+  let total = 0;
+  let bytesTotal = 0;
+  for (const work of workItems(plans)) {
+    if (!wanted(work)) continue;
+    total++;
+    bytesTotal += work.input.size;
+  }
   let records = 0;
   let bytesRead = 0;
   let done = 0;
@@ -444,7 +452,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         skippedCount++;
       }
       done++;
-      hooks.onProgress?.({ total, done, records, skipped: skippedCount, bytesRead });
+      hooks.onProgress?.({ total, done, records, skipped: skippedCount, bytesRead, bytesTotal });
     }
     await completeOpen();
     if (hooks.signal?.aborted === true) throw interrupted();
