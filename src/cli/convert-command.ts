@@ -2,11 +2,14 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
-import { convert, parseColumnSpec, parseWorker, type ConvertOptions, type ConvertSummary } from '../pipeline/index.js';
+import { join } from 'node:path';
+import {
+  convert, parseColumnSpec, parseWorker, SUMMARY_FILE, workerSummaryFile, type ConvertOptions, type ConvertProgress, type ConvertSummary,
+} from '../pipeline/index.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { parseDimensions, parseInteger, parseNumber, parseRgb } from './parse.js';
-import { createProgressReporter } from './progress.js';
-import { formatHumanSummary } from './report.js';
+import { createProgressReporter, DEFAULT_PROGRESS_INTERVAL } from './progress.js';
+import { formatHumanSummary, plural } from './report.js';
 
 interface ConvertFlags {
   output: string;
@@ -15,6 +18,9 @@ interface ConvertFlags {
   column: string[];
   imageColumn: string[];
   split?: string;
+  resplit?: boolean;
+  okIfSkipped?: boolean;
+  progressInterval?: number;
   seed?: number;
   shuffle?: boolean;
   schema?: 'inception' | 'mnist' | 'tfds';
@@ -93,6 +99,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--column <name:type>', 'fix a manifest column\'s type: int64, float or bytes (repeatable; default inferred)', collect, [])
     .option('--image-column <name>', 'manifest column naming a second image (e.g. a mask), stored as its own bytes feature (repeatable)', collect, [])
     .option('--split <spec>', 'split by keyed hash, stratified per class, e.g. train=0.8,validation=0.1,test=0.1')
+    .option('--resplit', 'with --split on a pre-split tree (train/, val/ folders): pool the folders and split again (without it the combination is refused)')
     .option('--seed <n>', 'seed of the split hash and the shuffle (default 0)', parseInteger('--seed', 0))
     .option('--shuffle', 'shuffle records within each split (seeded; default: sorted order)')
     .addOption(new Option('--schema <name>', 'feature keys: inception (default), mnist (height, width, depth, label, image_raw; implies --encode raw), tfds (image, label, image/filename)').choices(['inception', 'mnist', 'tfds']))
@@ -137,6 +144,8 @@ export function registerConvertCommand(program: Command): void {
     .option('--jobs <n>', 'parallelism (default: number of cores)', parseInteger('--jobs', 1, 1024))
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('-q, --quiet', 'no progress and no human summary')
+    .option('--progress-interval <seconds>', `seconds between progress lines when stderr is not a terminal (default ${DEFAULT_PROGRESS_INTERVAL})`, parseInteger('--progress-interval', 1, 86400))
+    .option('--ok-if-skipped', 'exit 0 instead of 3 when the only problem is skipped inputs (they are still listed)')
     .addHelpText('after', `
 Examples:
   $ img2tfrecord convert photos/ -o out/
@@ -174,6 +183,7 @@ async function toOptions(input: string | undefined, flags: ConvertFlags): Promis
     columns: flags.column.length > 0 ? columns : undefined,
     imageColumns: flags.imageColumn.length > 0 ? flags.imageColumn : undefined,
     split: flags.split,
+    resplit: flags.resplit,
     seed: flags.seed,
     shuffle: flags.shuffle,
     schema: flags.schema,
@@ -240,7 +250,9 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgressReporter({ quiet: flags.quiet === true });
+  const reporter = createProgressReporter({ quiet: flags.quiet === true, ...(flags.progressInterval === undefined ? {} : { intervalSeconds: flags.progressInterval }) });
+  let processed = 0;
+  const progress = { update: (p: ConvertProgress): void => { processed = p.done; reporter.update(p); }, stop: reporter.stop };
   const started = process.hrtime.bigint();
   let summary: ConvertSummary;
   try {
@@ -252,9 +264,12 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  if (flags.quiet !== true) process.stderr.write(formatHumanSummary(summary, seconds));
+  // A worker writes its own summary file, and says that one.
+  const summaryFile = summary.plan === undefined ? SUMMARY_FILE : workerSummaryFile(summary.plan.worker, summary.plan.workers);
+  if (flags.quiet !== true) process.stderr.write(formatHumanSummary(summary, seconds, { processed, summaryFile }));
   else if (summary.skipped > 0) {
-    process.stderr.write(`img2tfrecord: ${summary.skipped} of ${summary.found} files skipped (see ${flags.output === '-' ? 'the summary' : 'dataset.json'})\n`);
+    process.stderr.write(`img2tfrecord: ${summary.skipped} of ${plural(summary.found, 'file')} skipped (see ${flags.output === '-' ? 'the --json summary' : join(flags.output, summaryFile)})\n`);
   }
-  return summary.skipped > 0 ? EXIT.PARTIAL : EXIT.OK;
+  if (summary.skipped === 0) return EXIT.OK;
+  return flags.okIfSkipped === true ? EXIT.OK : EXIT.PARTIAL;
 }

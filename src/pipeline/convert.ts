@@ -81,6 +81,8 @@ export interface ConvertSummary {
   readonly schema: { readonly name: string; readonly keys: readonly { readonly key: string; readonly type: FeatureType }[] };
   readonly seed: number;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Only with `resume`: the complete shards kept from the earlier run, and their records (not read again). */
+  readonly resumed?: { readonly shards: number; readonly records: number };
   /** Only in a worker's summary: the plan all workers share, and who writes which shard. */
   readonly plan?: {
     readonly fingerprint: string;
@@ -516,6 +518,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     },
     seed: settings.seed,
     options: describeSettings(settings),
+    ...(settings.resume ? { resumed: countKept(kept) } : {}),
     ...(worker === null ? {} : {
       plan: {
         fingerprint: planFingerprint,
@@ -536,6 +539,18 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     await writeAtomically(join(settings.output, summaryFile), `${JSON.stringify(summary, null, 2)}\n`);
   }
   return summary;
+}
+
+function countKept(kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): { shards: number; records: number } {
+  let shards = 0;
+  let records = 0;
+  for (const byShard of kept.values()) {
+    for (const shard of byShard.values()) {
+      shards++;
+      records += shard.records;
+    }
+  }
+  return { shards, records };
 }
 
 /** What one shard's inputs came to: kept beside a complete shard so a resumed run can count it. */

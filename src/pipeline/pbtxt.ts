@@ -51,7 +51,7 @@ export function parseTextProto(text: string): PbtxtMessage {
       return value;
     }
     if (token.kind === 'number') return Number(token.text);
-    if (token.kind === 'punct' && token.text === '-' && peek()?.kind === 'number') return -Number(take().text);
+    if (token.kind === 'punct' && token.text === '-' && peek()?.kind === 'number') return 0 - Number(take().text);
     if (token.kind === 'name') return token.text;
     throw new PbtxtSyntaxError(`expected a value but found "${token.text}"`, token.line);
   };
