@@ -236,7 +236,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   const given = [options.shards, options.shardSize, options.recordsPerShard].filter((v) => v !== undefined);
   const shardOptions = ['shards', 'shardSize', 'recordsPerShard'];
   if (given.length > 1) throw new InvalidOptionError('Expected at most one of shards, shardSize and recordsPerShard', shardOptions);
-  if (given.length > 0 && output === '-') throw new InvalidOptionError('output "-" writes one unsharded stream to stdout; shards, shardSize and recordsPerShard need an output folder', ['output', ...shardOptions]);
+  if (given.length > 0 && output === '-') throw new InvalidOptionError('output "-" writes one unsharded stream to stdout; shards, shardSize and recordsPerShard need a folder to write to', ['output', ...shardOptions]);
   let sharding: Sharding = { kind: 'size', bytes: DEFAULT_SHARD_BYTES };
   if (options.shards !== undefined) {
     checkInteger('shards', options.shards, 1, 100000);
