@@ -91,8 +91,8 @@ export function registerConvertCommand(program: Command): void {
     .option('--shard-size <size>', 'start a new shard at this size, e.g. 256MB (default), 1GB; planned from the input file sizes on disk (plus a per-record allowance) before any image is read, so every --worker plans the same shards; close for pass-through, off by the compression ratio when images are transformed')
     .option('--records-per-shard <n>', 'start a new shard every N records', parseInteger('--records-per-shard', 1))
     .addOption(new Option('--compression <type>', 'compress each shard as one stream').choices(['none', 'gzip', 'zlib']))
-    .option('--include <glob>', 'only files matching this glob, relative to <input> (repeatable)', collect, [])
-    .option('--exclude <glob>', 'leave out files matching this glob (repeatable)', collect, [])
+    .option('--include <glob>', 'only files matching this glob, relative to the input root: **/thumbs/** for thumbs/ at any depth (repeatable)', collect, [])
+    .option('--exclude <glob>', 'leave out files matching this glob, relative to the input root, e.g. \'**/thumbs/**\' (repeatable)', collect, [])
     .option('--follow-symlinks', 'follow symbolic links (default: listed as ignored)')
     .option('--manifest <file>', 'CSV, TSV or JSON Lines with a path column (optional label, split, extra columns) instead of a folder')
     .addOption(new Option('--manifest-format <format>', 'manifest format (default: from the extension); caffe = "path label" lines; list = one path per line').choices(['csv', 'tsv', 'jsonl', 'caffe', 'list']))
@@ -119,8 +119,8 @@ export function registerConvertCommand(program: Command): void {
     .option('--no-auto-orient', 'keep the stored orientation instead of applying EXIF orientation')
     .addOption(new Option('--depth <bits>', 'keep 16-bit samples (png and raw only)').choices(['8', '16']).argParser(Number))
     .option('--density <dpi>', 'SVG rasterisation density (default 72)', parseNumber('--density', 1, 100000))
-    .option('--resize <WxH>', 'resize to W x H (see --fit)', parseDimensions('--resize'))
-    .addOption(new Option('--fit <mode>', 'how --resize fits (sharp meanings; contain pads with --background)').choices(['cover', 'contain', 'fill', 'inside', 'outside']))
+    .option('--resize <WxH>', 'resize to W x H (--fit cover by default: fill, keep the aspect ratio, crop the overflow)', parseDimensions('--resize'))
+    .addOption(new Option('--fit <mode>', 'how --resize fits (sharp meanings; default cover; contain pads with --background)').choices(['cover', 'contain', 'fill', 'inside', 'outside']))
     .option('--resize-shorter <n>', 'resize so the shorter side is N, keeping the aspect ratio', parseInteger('--resize-shorter', 1, 65535))
     .option('--center-crop <WxH>', 'crop the centre W x H after resizing', parseDimensions('--center-crop'))
     .addOption(new Option('--kernel <name>', 'resampling kernel (default lanczos3)').choices(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']))
@@ -153,6 +153,8 @@ Examples:
   $ img2tfrecord convert photos/ -o out/ --resize 224x224 --encode jpeg --quality 90
   $ img2tfrecord convert photos/ -o - | gsutil cp - gs://bucket/train.tfrecord
   $ img2tfrecord convert photos/ -o out/ --split train=0.8,validation=0.1,test=0.1 --shuffle
+  $ img2tfrecord convert photos/ -o out/ --include '**/*.jpg' --exclude '**/thumbs/**'
+  $ img2tfrecord convert photos/ -o out/ --json --quiet --ok-if-skipped | jq .records   # CI: exit 0 despite skipped files
   $ img2tfrecord convert --manifest data.csv -o out/ --image-column mask
   $ find photos -name '*.jpg' | img2tfrecord convert - -o out/
   $ img2tfrecord convert photos/ -o out/ --shards 64 --worker 3/8      # then: img2tfrecord merge-summary out/
