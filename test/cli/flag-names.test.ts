@@ -43,4 +43,9 @@ test('library messages stay library-ish; the CLI words them with flags', () => {
 
   const resplit = optionError(() => resolveConvertOptions({ input: 'in', output: 'out', resplit: true }));
   assert.equal(describeOptionError(resplit), '--resplit re-splits a pre-split tree by --split fractions: it needs --split');
+
+  const resize = optionError(() => resolveConvertOptions({ input: 'in', output: 'out', resize: { width: 2, height: 2 }, resizeShorter: 4 }));
+  assert.equal(describeOptionError(resize), 'Expected at most one of --resize and --resize-shorter');
+  const alpha = optionError(() => resolveConvertOptions({ input: 'in', output: 'out', encode: 'jpeg', channels: 4 }));
+  assert.equal(describeOptionError(alpha), 'Expected --channels 0, 1 or 3 for --encode jpeg but received --channels 4 (JPEG holds no alpha)');
 });
