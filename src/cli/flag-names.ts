@@ -15,9 +15,11 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /** How a bad value of these flags is put, when "is not <expected>" reads poorly. */
-const VALUE_HINT: Readonly<Record<string, string>> = {
-  shardSize: 'is not a size; use e.g. 256MB',
-  split: 'is not a split spec; use e.g. train=0.8,validation=0.2',
+const VALUE_HINT: Readonly<Record<string, (shown: string, expected: string) => string>> = {
+  shardSize: (shown) => `${shown} is not a size; use e.g. 256MB`,
+  split: (shown) => `${shown} is not a split spec; use e.g. train=0.8,validation=0.2`,
+  'worker index': (shown, expected) => `worker index ${shown} is not ${withArticle(expected)}`,
+  'worker count': (shown, expected) => `worker count ${shown} is not ${withArticle(expected)}`,
 };
 
 /**
@@ -44,7 +46,7 @@ export function describeOptionError(error: InvalidOptionError): string {
     const { option, expected, actual } = error.value;
     const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
     const flag = flagOf(option);
-    if (flag !== option) return `${flag}: ${shown} ${VALUE_HINT[option] ?? `is not ${withArticle(expected)}`}`;
+    if (flag !== option) return `${flag}: ${VALUE_HINT[option]?.(shown, expected) ?? `${shown} is not ${withArticle(expected)}`}`;
   }
   let message = error.message;
   for (const option of error.options) {

@@ -136,7 +136,7 @@ test('image flags reach the image step: Caffe-style raw, float32 0..1, and --dep
   );
   const depth = run(['convert', SAMPLE, '-o', await tempDir(), '--depth', '16', '--encode', 'jpeg']);
   assert.equal(depth.code, 2);
-  assert.match(depth.stderr, /Expected encode png or raw for depth 16 but received encode jpeg/);
+  assert.match(depth.stderr, /Expected --encode png or raw for --depth 16 but received --encode jpeg/);
   const crop = run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
   assert.equal(crop.code, 2);
   assert.match(crop.stderr, /--center-crop/);
