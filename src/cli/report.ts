@@ -37,9 +37,9 @@ function describeClasses(names: readonly string[], ids: readonly number[]): stri
   return `${plural(names.length, 'class', 'classes')} (${shown}): ${names.join(', ')}`;
 }
 
-/** Up to SHOWN_NOTES lines, then a count of the rest and where the full list is. */
-function capped(lines: readonly string[], where: string): string[] {
-  if (lines.length <= SHOWN_NOTES) return [...lines];
+/** Up to SHOWN_NOTES lines, then a count of the rest and where the full list is (all of them when nothing else holds it). */
+function capped(lines: readonly string[], where: string | null): string[] {
+  if (where === null || lines.length <= SHOWN_NOTES) return [...lines];
   return [...lines.slice(0, SHOWN_NOTES), `    ... and ${lines.length - SHOWN_NOTES} more (all listed in ${where})`];
 }
 
@@ -52,7 +52,8 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number, con
   const lmdb = summary.options.target === 'caffe-lmdb';
   const toStdout = summary.output === '-';
   const summaryFile = context.summaryFile ?? 'dataset.json';
-  const where = toStdout ? '--json' : `${join(summary.output, summaryFile)} and --json`;
+  // -o - writes no dataset.json and cannot take --json: this summary is the only full list then.
+  const where = toStdout ? null : `${join(summary.output, summaryFile)} and --json`;
   lines.push(
     `img2tfrecord: ${plural(summary.records, 'record')} in ${plural(summary.shards.length, lmdb ? 'LMDB database' : 'shard')}` +
       ` (${formatBytes(bytes)}) in ${seconds.toFixed(1)} s${rate === '' ? '' : `, ${rate}`}`,
@@ -91,7 +92,7 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number, con
     lines.push(`  ignored ${summary.ignoredFiles.length}: ${shown}${more}`);
   }
   const shards = summary.shards.map((shard) => `  ${shard.file === '-' ? 'stdout' : join(summary.output, shard.file)}: ${plural(shard.records, 'record')}, ${formatBytes(shard.bytes)}`);
-  lines.push(...(shards.length <= SHOWN_NOTES ? shards : [...shards.slice(0, SHOWN_NOTES), `  ... and ${shards.length - SHOWN_NOTES} more shards (listed in ${where})`]));
+  lines.push(...(where === null || shards.length <= SHOWN_NOTES ? shards : [...shards.slice(0, SHOWN_NOTES), `  ... and ${shards.length - SHOWN_NOTES} more shards (listed in ${where})`]));
   if (!toStdout) lines.push(`  summary: ${join(summary.output, summaryFile)}`);
   return `${lines.join('\n')}\n`;
 }

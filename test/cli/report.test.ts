@@ -70,3 +70,12 @@ test('images/s counts only the inputs this run processed; a resumed run says how
   assert.match(text, /, 2 images\/s/);
   assert.match(formatHumanSummary(resumed, 1), /, 2 images\/s/, 'without the CLI count: records less those kept');
 });
+
+test('with -o - (no dataset.json, no --json) the human summary lists every skipped file', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'img2tfrecord-report-'));
+  const full = await convert({ input: SAMPLE, output: join(root, 'out') });
+  const text = formatHumanSummary({ ...withNotes(full, 30), output: '-' }, 1);
+  assert.equal(text.split('\n').filter((l) => /^ {4}bad\//.test(l)).length, 30);
+  assert.doesNotMatch(text, /more \(all listed/);
+  assert.doesNotMatch(text, /summary: /);
+});
