@@ -104,6 +104,11 @@ export function formatBarLine(p: ConvertProgress, parts: readonly string[], colu
  * A reporter for `convert`, on stderr so stdout stays clean for --json and -o -. On a terminal:
  * a bar redrawn at most 10 times a second, fitted to the width. Elsewhere (pipes, CI logs): one
  * line every `intervalSeconds`, so a long run shows it is alive without flooding the log.
+ *
+ * @example
+ * const progress = createProgressReporter({ quiet: false, intervalSeconds: 60 });
+ * await convert(options, { onProgress: progress.update });
+ * progress.stop();
  */
 export function createProgressReporter(options: {
   quiet: boolean;

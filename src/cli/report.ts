@@ -17,7 +17,13 @@ export function formatBytes(bytes: number): string {
 /** Per-file lines shown in the human summary; the rest are counted (all are in dataset.json and --json). */
 export const SHOWN_NOTES = 20;
 
-/** `1 record`, `2 records`. */
+/**
+ * A count with its noun in the right number.
+ *
+ * @example
+ * plural(1, 'record'); // '1 record'
+ * plural(2, 'class', 'classes'); // '2 classes'
+ */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

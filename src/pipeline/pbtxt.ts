@@ -10,7 +10,12 @@ export interface PbtxtField {
 /** A message: every field name with its values in file order (repeated fields have several). */
 export type PbtxtMessage = Map<string, PbtxtField[]>;
 
-/** A syntax error at a line of the text. */
+/**
+ * A syntax error at a line of the text.
+ *
+ * @example
+ * try { parseTextProto('item {'); } catch (e) { if (e instanceof PbtxtSyntaxError) console.error(e.line, e.message); }
+ */
 export class PbtxtSyntaxError extends Error {
   constructor(message: string, readonly line: number) {
     super(message);
