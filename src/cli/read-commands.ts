@@ -81,7 +81,7 @@ export function registerReadCommands(program: Command): void {
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
       });
       for (const s of report.skipped) process.stderr.write(`${s.file}: record ${s.recordIndex}: ${s.reason}\n`);
-      process.stderr.write(`img2tfrecord: wrote ${plural(report.written, 'file')} to ${flags.output}${report.skipped.length > 0 ? `, ${plural(report.skipped.length, 'record')} without an image` : ''}\n`);
+      process.stderr.write(`img2tfrecord: wrote ${report.written} files to ${flags.output}${report.skipped.length > 0 ? `, ${report.skipped.length} records without an image` : ''}\n`);
     });
 
   program
