@@ -541,18 +541,6 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   return summary;
 }
 
-function countKept(kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): { shards: number; records: number } {
-  let shards = 0;
-  let records = 0;
-  for (const byShard of kept.values()) {
-    for (const shard of byShard.values()) {
-      shards++;
-      records += shard.records;
-    }
-  }
-  return { shards, records };
-}
-
 /** What one shard's inputs came to: kept beside a complete shard so a resumed run can count it. */
 interface ShardFragment {
   records: number;
@@ -593,6 +581,19 @@ function checkPbtxtIds(map: LabelMap): void {
       throw new InvalidOptionError(`label_map.pbtxt: the Object Detection API reserves id 0 for "background" and refuses negative ids, but class "${name}" would get id ${id}; pass --label-offset 1 (or a --labels file with ids from 1)`);
     }
   });
+}
+
+/** The complete shards a resumed run kept, and their records. */
+function countKept(kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): { shards: number; records: number } {
+  let shards = 0;
+  let records = 0;
+  for (const byShard of kept.values()) {
+    for (const shard of byShard.values()) {
+      shards++;
+      records += shard.records;
+    }
+  }
+  return { shards, records };
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
