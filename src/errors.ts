@@ -51,8 +51,14 @@ export class Img2TfrecordError extends Error {
 
 /** An option or argument given to a public entry point is out of range or of the wrong type. */
 export class InvalidOptionError extends Img2TfrecordError {
-  constructor(message: string) {
+  /** Option names the message mentions as words, so the CLI can put its flags in their place. */
+  readonly options: readonly string[];
+  /** For one bad value: the option, what it takes and what was given (the CLI words its own message). */
+  readonly value: { readonly option: string; readonly expected: string; readonly actual: unknown } | null;
+  constructor(message: string, options: readonly string[] = [], value: InvalidOptionError['value'] = null) {
     super('ERR_INVALID_OPTION', message);
+    this.options = options;
+    this.value = value;
   }
 }
 
@@ -72,7 +78,7 @@ export class UsageError extends Img2TfrecordError {
  */
 export function invalidParameterError(name: string, expected: string, actual: unknown): InvalidOptionError {
   const shown = typeof actual === 'string' ? JSON.stringify(actual) : String(actual);
-  return new InvalidOptionError(`Expected ${expected} for ${name} but received ${shown} of type ${typeof actual}`);
+  return new InvalidOptionError(`Expected ${expected} for ${name} but received ${shown} of type ${typeof actual}`, [name], { option: name, expected, actual });
 }
 
 /**

@@ -2,11 +2,14 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
-import { convert, parseColumnSpec, parseWorker, type ConvertOptions, type ConvertSummary } from '../pipeline/index.js';
+import { join } from 'node:path';
+import {
+  convert, parseColumnSpec, parseWorker, SUMMARY_FILE, workerSummaryFile, type ConvertOptions, type ConvertProgress, type ConvertSummary,
+} from '../pipeline/index.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { parseDimensions, parseInteger, parseNumber, parseRgb } from './parse.js';
-import { createProgressReporter } from './progress.js';
-import { formatHumanSummary } from './report.js';
+import { createProgressReporter, DEFAULT_PROGRESS_INTERVAL } from './progress.js';
+import { formatHumanSummary, plural } from './report.js';
 
 interface ConvertFlags {
   output: string;
@@ -15,6 +18,9 @@ interface ConvertFlags {
   column: string[];
   imageColumn: string[];
   split?: string;
+  resplit?: boolean;
+  okIfSkipped?: boolean;
+  progressInterval?: number;
   seed?: number;
   shuffle?: boolean;
   schema?: 'inception' | 'mnist' | 'tfds';
@@ -86,14 +92,15 @@ export function registerConvertCommand(program: Command): void {
     .option('--shard-size <size>', 'start a new shard at this size, e.g. 256MB (default), 1GB; planned from the input file sizes on disk (plus a per-record allowance) before any image is read, so every --worker plans the same shards; close for pass-through, off by the compression ratio when images are transformed')
     .option('--records-per-shard <n>', 'start a new shard every N records', parseInteger('--records-per-shard', 1))
     .addOption(new Option('--compression <type>', 'compress each shard as one stream').choices(['none', 'gzip', 'zlib']))
-    .option('--include <glob>', 'only files matching this glob, relative to <input> (repeatable)', collect, [])
-    .option('--exclude <glob>', 'leave out files matching this glob (repeatable)', collect, [])
+    .option('--include <glob>', 'only files matching this glob, relative to the input root: **/thumbs/** for thumbs/ at any depth (repeatable)', collect, [])
+    .option('--exclude <glob>', 'leave out files matching this glob, relative to the input root, e.g. \'**/thumbs/**\' (repeatable)', collect, [])
     .option('--follow-symlinks', 'follow symbolic links (default: listed as ignored)')
     .option('--manifest <file>', 'CSV, TSV or JSON Lines with a path column (optional label, split, extra columns) instead of a folder')
     .addOption(new Option('--manifest-format <format>', 'manifest format (default: from the extension); caffe = "path label" lines; list = one path per line').choices(['csv', 'tsv', 'jsonl', 'caffe', 'list']))
     .option('--column <name:type>', 'fix a manifest column\'s type: int64, float or bytes (repeatable; default inferred)', collect, [])
     .option('--image-column <name>', 'manifest column naming a second image (e.g. a mask), stored as its own bytes feature (repeatable)', collect, [])
     .option('--split <spec>', 'split by keyed hash, stratified per class, e.g. train=0.8,validation=0.1,test=0.1')
+    .option('--resplit', 'with --split on a pre-split tree (train/, val/ folders): pool the folders and split again (without it the combination is refused)')
     .option('--seed <n>', 'seed of the split hash and the shuffle (default 0)', parseInteger('--seed', 0))
     .option('--shuffle', 'shuffle records within each split (seeded; default: sorted order)')
     .addOption(new Option('--schema <name>', 'feature keys: inception (default), mnist (height, width, depth, label, image_raw; implies --encode raw), tfds (image, label, image/filename)').choices(['inception', 'mnist', 'tfds']))
@@ -113,8 +120,8 @@ export function registerConvertCommand(program: Command): void {
     .option('--no-auto-orient', 'keep the stored orientation instead of applying EXIF orientation')
     .addOption(new Option('--depth <bits>', 'keep 16-bit samples (png and raw only)').choices(['8', '16']).argParser(Number))
     .option('--density <dpi>', 'SVG rasterisation density (default 72)', parseNumber('--density', 1, 100000))
-    .option('--resize <WxH>', 'resize to W x H (see --fit)', parseDimensions('--resize'))
-    .addOption(new Option('--fit <mode>', 'how --resize fits (sharp meanings; contain pads with --background)').choices(['cover', 'contain', 'fill', 'inside', 'outside']))
+    .option('--resize <WxH>', 'resize to W x H (--fit cover by default: fill, keep the aspect ratio, crop the overflow)', parseDimensions('--resize'))
+    .addOption(new Option('--fit <mode>', 'how --resize fits (sharp meanings; default cover; contain pads with --background)').choices(['cover', 'contain', 'fill', 'inside', 'outside']))
     .option('--resize-shorter <n>', 'resize so the shorter side is N, keeping the aspect ratio', parseInteger('--resize-shorter', 1, 65535))
     .option('--center-crop <WxH>', 'crop the centre W x H after resizing', parseDimensions('--center-crop'))
     .addOption(new Option('--kernel <name>', 'resampling kernel (default lanczos3)').choices(['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3']))
@@ -139,6 +146,8 @@ export function registerConvertCommand(program: Command): void {
     .option('--jobs <n>', 'parallelism (default: number of cores)', parseInteger('--jobs', 1, 1024))
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('-q, --quiet', 'no progress and no human summary')
+    .option('--progress-interval <seconds>', `seconds between progress lines when stderr is not a terminal (default ${DEFAULT_PROGRESS_INTERVAL})`, parseInteger('--progress-interval', 1, 86400))
+    .option('--ok-if-skipped', 'exit 0 instead of 3 when the only problem is skipped inputs (they are still listed)')
     .addHelpText('after', `
 Examples:
   $ img2tfrecord convert photos/ -o out/
@@ -146,6 +155,8 @@ Examples:
   $ img2tfrecord convert photos/ -o out/ --resize 224x224 --encode jpeg --quality 90
   $ img2tfrecord convert photos/ -o - | gsutil cp - gs://bucket/train.tfrecord
   $ img2tfrecord convert photos/ -o out/ --split train=0.8,validation=0.1,test=0.1 --shuffle
+  $ img2tfrecord convert photos/ -o out/ --include '**/*.jpg' --exclude '**/thumbs/**'
+  $ img2tfrecord convert photos/ -o out/ --json --quiet --ok-if-skipped | jq .records   # CI: exit 0 despite skipped files
   $ img2tfrecord convert --manifest data.csv -o out/ --image-column mask
   $ find photos -name '*.jpg' | img2tfrecord convert - -o out/
   $ img2tfrecord convert photos/ -o out/ --shards 64 --worker 3/8      # then: img2tfrecord merge-summary out/
@@ -176,6 +187,7 @@ async function toOptions(input: string | undefined, flags: ConvertFlags): Promis
     columns: flags.column.length > 0 ? columns : undefined,
     imageColumns: flags.imageColumn.length > 0 ? flags.imageColumn : undefined,
     split: flags.split,
+    resplit: flags.resplit,
     seed: flags.seed,
     shuffle: flags.shuffle,
     schema: flags.schema,
@@ -243,7 +255,9 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgressReporter({ quiet: flags.quiet === true });
+  const reporter = createProgressReporter({ quiet: flags.quiet === true, ...(flags.progressInterval === undefined ? {} : { intervalSeconds: flags.progressInterval }) });
+  let processed = 0;
+  const progress = { update: (p: ConvertProgress): void => { processed = p.done; reporter.update(p); }, stop: reporter.stop };
   const started = process.hrtime.bigint();
   let summary: ConvertSummary;
   try {
@@ -255,9 +269,12 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  if (flags.quiet !== true) process.stderr.write(formatHumanSummary(summary, seconds));
+  // A worker writes its own summary file, and says that one.
+  const summaryFile = summary.plan === undefined ? SUMMARY_FILE : workerSummaryFile(summary.plan.worker, summary.plan.workers);
+  if (flags.quiet !== true) process.stderr.write(formatHumanSummary(summary, seconds, { processed, summaryFile }));
   else if (summary.skipped > 0) {
-    process.stderr.write(`img2tfrecord: ${summary.skipped} of ${summary.found} files skipped (see ${flags.output === '-' ? 'the summary' : 'dataset.json'})\n`);
+    process.stderr.write(`img2tfrecord: ${summary.skipped} of ${plural(summary.found, 'file')} skipped (see ${flags.output === '-' ? 'the --json summary' : join(flags.output, summaryFile)})\n`);
   }
-  return summary.skipped > 0 ? EXIT.PARTIAL : EXIT.OK;
+  if (summary.skipped === 0) return EXIT.OK;
+  return flags.okIfSkipped === true ? EXIT.OK : EXIT.PARTIAL;
 }

@@ -1,6 +1,7 @@
 /** The documented exit codes, and the one place errors become them. */
 import { CommanderError } from 'commander';
-import { Img2TfrecordError } from '../errors.js';
+import { Img2TfrecordError, type InvalidOptionError } from '../errors.js';
+import { describeOptionError } from './flag-names.js';
 
 /** Exit codes of every command (documented in --help and the README). */
 export const EXIT = Object.freeze({
@@ -8,9 +9,9 @@ export const EXIT = Object.freeze({
   OK: 0,
   /** Failed: nothing usable was written (convert), or problems were found (verify). */
   FAILED: 1,
-  /** Usage error: bad flag, bad value, missing argument. */
+  /** Usage error: bad flag, bad value, missing argument, output that exists without --overwrite. */
   USAGE: 2,
-  /** Finished, but some inputs were skipped (listed in the summary). */
+  /** Finished, but some inputs were skipped (listed in the summary); 0 instead with --ok-if-skipped. */
   PARTIAL: 3,
   /** Interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15); partial output removed. */
   SIGINT: 130,
@@ -21,8 +22,9 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0    all inputs converted (verify: no problems)
   1    failed, no output left behind (verify: problems found)
-  2    usage error (bad flag or value, missing input)
-  3    finished, but some inputs were skipped (listed in the summary and dataset.json)
+  2    usage error (bad flag or value, missing input, output exists without --overwrite)
+  3    finished, but some inputs were skipped (listed in the summary and dataset.json);
+       --ok-if-skipped makes this 0, e.g. for a CI step under set -o pipefail
   130  interrupted by SIGINT (143: SIGTERM); temporary files removed`;
 
 /** Maps an error to the exit code and the message shown to a user (never a stack trace). */
@@ -31,7 +33,10 @@ export function describeFailure(error: unknown): { code: number; message: string
   if (error instanceof Img2TfrecordError) {
     switch (error.code) {
       case 'ERR_INVALID_OPTION':
+        return { code: EXIT.USAGE, message: describeOptionError(error as InvalidOptionError) };
       case 'ERR_USAGE':
+      // Existing output is a command line to change (another -o, or --overwrite), not a failed run.
+      case 'ERR_OUTPUT_EXISTS':
         return { code: EXIT.USAGE, message: error.message };
       case 'ERR_INTERRUPTED':
         return { code: error.message.includes('SIGTERM') ? EXIT.SIGTERM : EXIT.SIGINT, message: error.message };

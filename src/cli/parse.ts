@@ -1,4 +1,7 @@
-/** Flag value parsers: turn command-line strings into checked values with messages that name the flag. */
+/**
+ * Flag value parsers: turn command-line strings into checked values. Commander's message already
+ * names the flag and the value given ("option '--quality <n>' argument '0' is invalid."); ours says what it takes.
+ */
 import { InvalidArgumentError } from 'commander';
 
 /** Parser for an integer flag within [min, max]. */
@@ -6,7 +9,7 @@ export function parseInteger(flag: string, min: number, max = Number.MAX_SAFE_IN
   return (value) => {
     const n = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`Expected integer between ${min} and ${max} for ${flag} but received "${value}".`);
+      throw new InvalidArgumentError(`${flag} takes an integer from ${min} to ${max}.`);
     }
     return n;
   };
@@ -17,7 +20,7 @@ export function parseNumber(flag: string, min: number, max: number): (value: str
   return (value) => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`Expected number between ${min} and ${max} for ${flag} but received "${value}".`);
+      throw new InvalidArgumentError(`${flag} takes a number from ${min} to ${max}.`);
     }
     return n;
   };
@@ -30,7 +33,7 @@ export function parseDimensions(flag: string): (value: string) => { width: numbe
     const width = Number(match?.[1]);
     const height = Number(match?.[2]);
     if (match === null || width < 1 || height < 1 || width > 65535 || height > 65535) {
-      throw new InvalidArgumentError(`Expected WxH with W and H between 1 and 65535 for ${flag} but received "${value}".`);
+      throw new InvalidArgumentError(`${flag} takes WxH, e.g. 224x224 (W and H from 1 to 65535).`);
     }
     return { width, height };
   };
@@ -52,6 +55,6 @@ export function parseRgb(flag: string): (value: string) => { r: number; g: numbe
     if (parts.length === 3 && parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255)) {
       return { r: parts[0] as number, g: parts[1] as number, b: parts[2] as number };
     }
-    throw new InvalidArgumentError(`Expected #rrggbb, r,g,b (0..255), black or white for ${flag} but received "${value}".`);
+    throw new InvalidArgumentError(`${flag} takes #rrggbb, r,g,b (0..255), black or white.`);
   };
 }

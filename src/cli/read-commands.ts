@@ -6,7 +6,7 @@ import {
 } from '../pipeline/index.js';
 import { EXIT } from './exit-codes.js';
 import { parseInteger } from './parse.js';
-import { formatBytes } from './report.js';
+import { formatBytes, plural } from './report.js';
 
 /** How many unwritten records `extract` lists before counting the rest. */
 const SHOWN_SKIPS = 20;
@@ -45,9 +45,9 @@ export function registerReadCommands(program: Command): void {
       else {
         for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
         for (const f of report.files) {
-          process.stdout.write(`${f.file}: ${f.records} records, ${f.problems === 0 ? 'ok' : `${f.problems} problems`}\n`);
+          process.stdout.write(`${f.file}: ${plural(f.records, 'record')}, ${f.problems === 0 ? 'ok' : plural(f.problems, 'problem')}\n`);
         }
-        process.stdout.write(`${report.files.length} files, ${report.records} records, ${report.problems.length} problems\n`);
+        process.stdout.write(`${plural(report.files.length, 'file')}, ${plural(report.records, 'record')}, ${plural(report.problems.length, 'problem')}\n`);
       }
       process.exitCode = report.problems.length === 0 ? EXIT.OK : EXIT.FAILED;
     });
@@ -131,7 +131,7 @@ export function registerMergeCommand(program: Command): void {
       for (const file of missing) process.stderr.write(`missing or incomplete: ${file}\n`);
       process.stderr.write(missing.length > 0
         ? `img2tfrecord: ${missing.length} planned shard${missing.length === 1 ? '' : 's'} missing or incomplete: ${dir}/dataset.json not written (rerun the workers that own them, with --resume)\n`
-        : `img2tfrecord: merged ${summary.records} records, ${summary.skipped} skipped, ${summary.shards.length} shards into ${dir}/dataset.json\n`);
+        : `img2tfrecord: merged ${plural(summary.records, 'record')}, ${summary.skipped} skipped, ${plural(summary.shards.length, 'shard')} into ${dir}/dataset.json\n`);
       process.exitCode = missing.length === 0 ? EXIT.OK : EXIT.FAILED;
     });
 }
@@ -153,13 +153,13 @@ export function formatInspect(report: InspectReport): string {
   const lines: string[] = [];
   for (const f of report.files) {
     const seq = f.sequenceExamples > 0 ? ` (${f.sequenceExamples} tf.train.SequenceExample)` : '';
-    lines.push(`${f.file}: ${f.records} records, ${formatBytes(f.bytes)}${f.compression === 'none' ? '' : `, ${f.compression.toUpperCase()}`}${seq}`);
+    lines.push(`${f.file}: ${plural(f.records, 'record')}, ${formatBytes(f.bytes)}${f.compression === 'none' ? '' : `, ${f.compression.toUpperCase()}`}${seq}`);
   }
-  lines.push(`total: ${report.files.length} files, ${report.records} records, ${formatBytes(report.bytes)}; schema: ${report.schema ?? 'unknown'}`);
+  lines.push(`total: ${plural(report.files.length, 'file')}, ${plural(report.records, 'record')}, ${formatBytes(report.bytes)}; schema: ${report.schema ?? 'unknown'}`);
   lines.push('keys:');
   for (const k of report.keys) {
     const count = k.minValues === k.maxValues ? `${k.minValues}` : `${k.minValues}..${k.maxValues}`;
-    lines.push(`  ${k.key}  ${k.type}  in ${k.records} records, ${count} value${k.maxValues === 1 ? '' : 's'} each`);
+    lines.push(`  ${k.key}  ${k.type}  in ${plural(k.records, 'record')}, ${count} value${k.maxValues === 1 ? '' : 's'} each`);
     if (k.images !== undefined) {
       const formats = Object.entries(k.images.formats).map(([f, n]) => `${f} ${n}`).join(', ');
       lines.push(`    images: ${formats}; width ${k.images.minWidth}..${k.images.maxWidth}, height ${k.images.minHeight}..${k.images.maxHeight}`);

@@ -1,4 +1,5 @@
 /** Renders a conversion summary for people (stderr). */
+import { join } from 'node:path';
 import type { ConvertSummary } from '../pipeline/index.js';
 
 /** Human-readable byte count (powers of 1024). */
@@ -13,27 +14,64 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Per-file lines shown in the human summary; the rest are counted (all are in dataset.json and --json). */
+export const SHOWN_NOTES = 20;
+
+/**
+ * A count with its noun in the right number.
+ *
+ * @example
+ * plural(1, 'record'); // '1 record'
+ * plural(2, 'class', 'classes'); // '2 classes'
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What the CLI knows beyond the summary. */
+export interface SummaryContext {
+  /** Inputs this run read and processed (not those of shards kept by --resume); default all. */
+  readonly processed?: number;
+  /** The summary file written (dataset.json, or dataset.I-of-N.json for a worker). */
+  readonly summaryFile?: string;
+}
+
+/** The class line: `1 class (id 0)`, `3 classes (ids 1..3)`, `2 classes (ids 1, 3)`. */
+function describeClasses(names: readonly string[], ids: readonly number[]): string {
+  const run = ids.every((id, i) => id === (ids[0] as number) + i);
+  const shown = ids.length === 1 ? `id ${ids[0]}` : run ? `ids ${ids[0]}..${ids[ids.length - 1]}` : `ids ${ids.slice(0, SHOWN_NOTES).join(', ')}${ids.length > SHOWN_NOTES ? ', ...' : ''}`;
+  return `${plural(names.length, 'class', 'classes')} (${shown}): ${names.join(', ')}`;
+}
+
+/** Up to SHOWN_NOTES lines, then a count of the rest and where the full list is (all of them when nothing else holds it). */
+function capped(lines: readonly string[], where: string | null): string[] {
+  if (where === null || lines.length <= SHOWN_NOTES) return [...lines];
+  return [...lines.slice(0, SHOWN_NOTES), `    ... and ${lines.length - SHOWN_NOTES} more (all listed in ${where})`];
+}
+
 /** The summary printed on stderr after `convert`. */
-export function formatHumanSummary(summary: ConvertSummary, seconds: number): string {
+export function formatHumanSummary(summary: ConvertSummary, seconds: number, context: SummaryContext = {}): string {
   const lines: string[] = [];
   const bytes = summary.shards.reduce((sum, s) => sum + s.bytes, 0);
-  const rate = seconds > 0 ? `${Math.round((summary.records + summary.skipped) / seconds)} images/s` : '';
+  const processed = context.processed ?? summary.records + summary.skipped - (summary.resumed?.records ?? 0);
+  const rate = seconds > 0 ? `${Math.round(processed / seconds)} images/s` : '';
   const lmdb = summary.options.target === 'caffe-lmdb';
-  const unit = lmdb ? 'LMDB database' : 'shard';
+  const toStdout = summary.output === '-';
+  const summaryFile = context.summaryFile ?? 'dataset.json';
+  // -o - writes no dataset.json and cannot take --json: this summary is the only full list then.
+  const where = toStdout ? null : `${join(summary.output, summaryFile)} and --json`;
   lines.push(
-    `img2tfrecord: ${summary.records} records in ${summary.shards.length} ${unit}${summary.shards.length === 1 ? '' : 's'}` +
+    `img2tfrecord: ${plural(summary.records, 'record')} in ${plural(summary.shards.length, lmdb ? 'LMDB database' : 'shard')}` +
       ` (${formatBytes(bytes)}) in ${seconds.toFixed(1)} s${rate === '' ? '' : `, ${rate}`}`,
   );
   lines.push(`  found ${summary.found} = ${summary.records} converted + ${summary.skipped} skipped + ${summary.ignored} ignored`);
+  if (summary.resumed !== undefined) {
+    lines.push(`  resumed: kept ${plural(summary.resumed.shards, 'complete shard')} (${plural(summary.resumed.records, 'record')}) from the earlier run; converted ${plural(processed, 'input')}`);
+  }
   // Exit 0 is right (nothing failed), but an empty input is more often a wrong path than intended.
   if (summary.found === 0) lines.push('  warning: no input files were found: check the input path, --include and --exclude');
-  if (summary.labels.length > 0) {
-    const ids = summary.labelIds;
-    const range = ids.length > 0 ? `${ids[0]}..${ids[ids.length - 1]}` : '';
-    lines.push(`  ${summary.labels.length} classes (ids ${range}): ${summary.labels.join(', ')}`);
-  } else {
-    lines.push('  no classes: records carry no label');
-  }
+  if (summary.labels.length > 0) lines.push(`  ${describeClasses(summary.labels, summary.labelIds)}`);
+  else lines.push('  no classes: records carry no label');
   const splits = Object.entries(summary.splits);
   if (splits.length > 1) {
     lines.push(`  splits: ${splits.map(([name, s]) => `${name} ${s.records}`).join(', ')} (seed ${summary.seed})`);
@@ -42,22 +80,25 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number): st
     const why = Object.entries(summary.transcoded.reasons).map(([reason, n]) => `${reason} (${n})`).join('; ');
     lines.push(`  transcoded ${summary.transcoded.count}: ${why}`);
   }
-  for (const w of summary.warnings) lines.push(`  note: ${w.path}: ${w.message}`);
+  if (summary.warnings.length > 0) {
+    lines.push(`  ${plural(summary.warnings.length, 'note')}:`);
+    lines.push(...capped(summary.warnings.map((w) => `    ${w.path}: ${w.message}`), where));
+  }
   if (lmdb && summary.skipped > 0) {
     // convert_imageset numbers keys by input line, so its skipped lines leave holes; ours do not.
     lines.push(`  keys numbered without gaps: the ${summary.skipped} skipped input${summary.skipped === 1 ? ' takes' : 's take'} no key number`);
   }
   if (summary.errors.length > 0) {
     lines.push(`  skipped ${summary.errors.length}:`);
-    for (const e of summary.errors) lines.push(`    ${e.reason.startsWith(e.path) ? e.reason : `${e.path}: ${e.reason}`}`);
+    lines.push(...capped(summary.errors.map((e) => `    ${e.reason.startsWith(e.path) ? e.reason : `${e.path}: ${e.reason}`}`), where));
   }
   if (summary.ignoredFiles.length > 0) {
     const shown = summary.ignoredFiles.slice(0, 10).map((f) => `${f.path} (${f.reason})`).join(', ');
     const more = summary.ignoredFiles.length > 10 ? `, and ${summary.ignoredFiles.length - 10} more` : '';
     lines.push(`  ignored ${summary.ignoredFiles.length}: ${shown}${more}`);
   }
-  for (const shard of summary.shards) {
-    lines.push(`  ${shard.file === '-' ? 'stdout' : shard.file}: ${shard.records} records, ${formatBytes(shard.bytes)}`);
-  }
+  const shards = summary.shards.map((shard) => `  ${shard.file === '-' ? 'stdout' : join(summary.output, shard.file)}: ${plural(shard.records, 'record')}, ${formatBytes(shard.bytes)}`);
+  lines.push(...(where === null || shards.length <= SHOWN_NOTES ? shards : [...shards.slice(0, SHOWN_NOTES), `  ... and ${shards.length - SHOWN_NOTES} more shards (listed in ${where})`]));
+  if (!toStdout) lines.push(`  summary: ${join(summary.output, summaryFile)}`);
   return `${lines.join('\n')}\n`;
 }

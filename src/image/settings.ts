@@ -140,10 +140,10 @@ export function resolveImageSettings(options: ImageOptions = {}): ImageSettings 
   const encode = oneOf('encode', options.encode ?? d.encode, ['keep', 'jpeg', 'png', 'raw'] as const);
   const depth = oneOf('depth', options.depth ?? d.depth, [8, 16] as const);
   if (depth === 16 && encode !== 'png' && encode !== 'raw') {
-    throw new InvalidOptionError(`Expected encode png or raw for depth 16 but received encode ${encode} (JPEG, GIF and BMP hold 8-bit samples)`);
+    throw new InvalidOptionError(`Expected encode png or raw for depth 16 but received encode ${encode} (JPEG, GIF and BMP hold 8-bit samples)`, ['encode', 'depth']);
   }
   const dtype = oneOf('dtype', options.dtype ?? d.dtype, ['uint8', 'float32'] as const);
-  if (depth === 16 && dtype === 'float32') throw new InvalidOptionError('depth 16 gives uint16 raw tensors; it cannot be combined with dtype float32');
+  if (depth === 16 && dtype === 'float32') throw new InvalidOptionError('depth 16 gives uint16 raw tensors; it cannot be combined with dtype float32', ['depth', 'dtype']);
   const background = options.background ?? d.background;
   for (const c of ['r', 'g', 'b'] as const) integer(`background.${c}`, (background as Rgb)[c], 0, 255);
   const density = options.density ?? d.density;
@@ -173,10 +173,10 @@ export function resolveImageSettings(options: ImageOptions = {}): ImageSettings 
     icc: oneOf('icc', options.icc ?? d.icc, ['keep', 'srgb'] as const),
   };
   if (settings.encode === 'jpeg' && settings.channels === 4) {
-    throw new InvalidOptionError('Expected channels 0, 1 or 3 for encode jpeg but received channels 4 (JPEG holds no alpha)');
+    throw new InvalidOptionError('Expected channels 0, 1 or 3 for encode jpeg but received channels 4 (JPEG holds no alpha)', ['channels', 'encode']);
   }
   if (settings.resize !== null && settings.resizeShorter !== null) {
-    throw new InvalidOptionError('Expected at most one of resize and resizeShorter');
+    throw new InvalidOptionError('Expected at most one of resize and resizeShorter', ['resize', 'resizeShorter']);
   }
   return Object.freeze(settings);
 }

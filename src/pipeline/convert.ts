@@ -82,6 +82,8 @@ export interface ConvertSummary {
   readonly schema: { readonly name: string; readonly keys: readonly { readonly key: string; readonly type: FeatureType }[] };
   readonly seed: number;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Only with `resume`: the complete shards kept from the earlier run, and their records (not read again). */
+  readonly resumed?: { readonly shards: number; readonly records: number };
   /** Only in a worker's summary: the plan all workers share, and who writes which shard. */
   readonly plan?: {
     readonly fingerprint: string;
@@ -98,6 +100,8 @@ export interface ConvertProgress {
   readonly records: number;
   readonly skipped: number;
   readonly bytesRead: number;
+  /** Bytes on disk of the inputs this run reads (an ETA from bytes left is steadier than from files left). */
+  readonly bytesTotal: number;
 }
 
 /** Hooks of {@link convert}. */
@@ -155,7 +159,9 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
   const hasNames = classNames.size > 0 || fixed !== null;
   const map = hasNames
     ? buildLabelMap(fixed === null ? classNames : folderClasses, fixed, settings.labelOffset, settings.labels ?? '')
-    : null;
+    : idsAsLabelMap(inputs);
+  // Ids named only by themselves get no image/class/text: the records stay as the manifest gave them.
+  const named = hasNames;
   const idOf = new Map(map?.names.map((name, i) => [name, map.ids[i] as number]) ?? []);
   const nameOf = new Map(map?.names.map((name, i) => [map.ids[i] as number, name]) ?? []);
   // Every file of a class folder has the same label features: built once per class, not per file.
@@ -188,12 +194,32 @@ function buildLabels(inputs: readonly InputItem[], fixed: LabelFile | null, sett
         // Ids are free without a label file; with one, an id it does not list is unknown.
         const unknown = fixed === null ? undefined : cell.values.find((_, i) => names[i] === undefined);
         if (unknown !== undefined) return `label ${unknown} is not an id in the label list ${settings.labels ?? ''}`;
-        const text = names.every((n) => n !== undefined) && map !== null ? bytesFeature(...(names as string[])) : null;
+        const text = names.every((n) => n !== undefined) && named ? bytesFeature(...(names as string[])) : null;
         return { label: int64Feature(...cell.values), text, classes: names.every((n) => n !== undefined) ? names as string[] : cell.values.map(String) };
       }
       return { label: floatFeature(...cell.values), text: null, classes: [] };
     },
   };
+}
+
+/**
+ * Integer labels without names (TSV, Caffe lists): the ids seen, each named by itself, so the
+ * summary and labels.txt report them. Null when no input has an integer label.
+ */
+function idsAsLabelMap(inputs: readonly InputItem[]): LabelMap | null {
+  const ids = new Set<number>();
+  for (const input of inputs) {
+    if (input.label?.type !== 'int64') continue;
+    for (const v of input.label.values) {
+      const id = Number(v);
+      // Ids beyond 2^53 cannot round-trip through labels.txt as numbers: report none rather than wrong ones.
+      if (!Number.isSafeInteger(id)) return null;
+      ids.add(id);
+    }
+  }
+  if (ids.size === 0) return null;
+  const sorted = [...ids].sort((a, b) => a - b);
+  return { names: sorted.map(String), ids: sorted, offset: sorted[0] as number };
 }
 
 /**
@@ -301,7 +327,13 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   }
   const wanted = (work: WorkItem): boolean => owns(work.plan, work.shard) && !(kept.get(work.plan.name)?.has(work.shard) ?? false);
 
-  const total = [...workItems(plans)].filter(wanted).length;
+  let total = 0;
+  let bytesTotal = 0;
+  for (const work of workItems(plans)) {
+    if (!wanted(work)) continue;
+    total++;
+    bytesTotal += work.input.size;
+  }
   let records = 0;
   let bytesRead = 0;
   let done = 0;
@@ -450,7 +482,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         skippedCount++;
       }
       done++;
-      hooks.onProgress?.({ total, done, records, skipped: skippedCount, bytesRead });
+      hooks.onProgress?.({ total, done, records, skipped: skippedCount, bytesRead, bytesTotal });
     }
     await completeOpen();
     if (hooks.signal?.aborted === true) throw interrupted();
@@ -514,6 +546,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     },
     seed: settings.seed,
     options: describeSettings(settings),
+    ...(settings.resume ? { resumed: countKept(kept) } : {}),
     ...(worker === null ? {} : {
       plan: {
         fingerprint: planFingerprint,
@@ -595,6 +628,19 @@ function checkPbtxtIds(map: LabelMap): void {
       throw new InvalidOptionError(`label_map.pbtxt: the Object Detection API reserves id 0 for "background" and refuses negative ids, but class "${name}" would get id ${id}; pass --label-offset 1 (or a --labels file with ids from 1)`);
     }
   });
+}
+
+/** The complete shards a resumed run kept, and their records. */
+function countKept(kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): { shards: number; records: number } {
+  let shards = 0;
+  let records = 0;
+  for (const byShard of kept.values()) {
+    for (const shard of byShard.values()) {
+      shards++;
+      records += shard.records;
+    }
+  }
+  return { shards, records };
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -1,6 +1,7 @@
 /** Class names and label ids: from the input's classes, or fixed by a label file (names, id:name or pbtxt). */
 import { readFile } from 'node:fs/promises';
 import { InputError, UnknownClassError } from '../errors.js';
+import { parseTextProto, PbtxtSyntaxError, type PbtxtField, type PbtxtMessage } from './pbtxt.js';
 
 /** Classes in id order. */
 export interface LabelMap {
@@ -31,7 +32,7 @@ export async function readLabelFile(path: string): Promise<LabelFile> {
   } catch {
     throw new InputError(`${path}: label file not found or unreadable`, { path });
   }
-  if (/^\s*item\s*\{/m.test(text)) return parsePbtxt(text, path);
+  if (/^\s*item\s*:?\s*[{<]/m.test(text)) return parsePbtxt(text, path);
   const names: string[] = [];
   const ids: number[] = [];
   const seen = new Map<string, number>();
@@ -62,18 +63,35 @@ function checkIds(names: string[], ids: number[], path: string): LabelFile {
 }
 
 function parsePbtxt(text: string, path: string): LabelFile {
+  let top: PbtxtMessage;
+  try {
+    top = parseTextProto(text);
+  } catch (error) {
+    if (!(error instanceof PbtxtSyntaxError)) throw error;
+    throw new InputError(`${path}:${error.line}: not valid protobuf text format: ${error.message}`, { path, line: error.line });
+  }
   const names: string[] = [];
   const ids: number[] = [];
-  for (const item of text.matchAll(/item\s*\{([^}]*)\}/g)) {
-    const body = item[1] as string;
-    const id = /\bid\s*:\s*(-?\d+)/.exec(body)?.[1];
-    const name = /\b(?:display_name|name)\s*:\s*(?:'([^']*)'|"([^"]*)")/.exec(/\bname\s*:/.test(body) ? body.replace(/display_name\s*:\s*(?:'[^']*'|"[^"]*")/, '') : body);
-    if (id === undefined || name === null) throw new InputError(`${path}: every item needs an id and a name`, { path });
-    names.push((name[1] ?? name[2]) as string);
-    ids.push(Number(id));
+  for (const item of top.get('item') ?? []) {
+    if (!(item.value instanceof Map)) throw new InputError(`${path}:${item.line}: item must be a message (item { ... })`, { path, line: item.line });
+    const id = lastScalar(item.value, 'id');
+    // The Object Detection API keys classes by `name`; `display_name` only labels a map without one.
+    const name = lastScalar(item.value, 'name') ?? lastScalar(item.value, 'display_name');
+    if (id === undefined || typeof id.value !== 'number' || !Number.isSafeInteger(id.value)) {
+      throw new InputError(`${path}:${item.line}: item needs an integer id`, { path, line: item.line });
+    }
+    if (name === undefined || typeof name.value !== 'string') {
+      throw new InputError(`${path}:${item.line}: item needs a quoted name (or display_name)`, { path, line: item.line });
+    }
+    names.push(name.value);
+    ids.push(id.value);
   }
   if (names.length === 0) throw new InputError(`${path}: label map lists no items`, { path });
   return checkIds(names, ids, path);
+}
+
+function lastScalar(message: PbtxtMessage, field: string): PbtxtField | undefined {
+  return message.get(field)?.at(-1);
 }
 
 /**
@@ -94,19 +112,23 @@ export function buildLabelMap(present: Iterable<string>, fixed: LabelFile | null
   return { names: [...fixed.names], ids, offset: ids[0] ?? offset };
 }
 
-/** Whether ids run offset, offset+1, ... so labels.txt can list bare names. */
-function contiguous(map: LabelMap): boolean {
-  return map.ids.every((id, i) => id === map.offset + i);
+/**
+ * Whether ids run 0, 1, 2, ... so labels.txt can list bare names: a bare list is read back with ids
+ * from 0, so any other start (--label-offset 1, pbtxt ids) must be written as `id:name` lines.
+ */
+function fromZero(map: LabelMap): boolean {
+  return map.ids.every((id, i) => id === i);
 }
 
 /**
- * Renders `labels.txt`: one name per line in id order (id = line + offset), or `id:name` lines when ids have gaps.
+ * Renders `labels.txt`: one name per line in id order when ids are 0, 1, 2, ..., else `id:name` lines
+ * (an offset or gaps), so `--labels labels.txt` reads back exactly the ids that were written.
  *
  * @example
  * formatLabelsTxt(labelMap); // 'cat\ndog\n'
  */
 export function formatLabelsTxt(map: LabelMap): string {
-  if (contiguous(map)) return map.names.map((name) => `${name}\n`).join('');
+  if (fromZero(map)) return map.names.map((name) => `${name}\n`).join('');
   return map.names.map((name, i) => `${map.ids[i]}:${name}\n`).join('');
 }
 

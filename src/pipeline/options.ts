@@ -78,6 +78,8 @@ export interface ConvertOptions extends ImageOptions {
   readonly fileTimeout?: number;
   /** Split fractions, e.g. 'train=0.8,validation=0.1,test=0.1'; each split gets its own shard set. */
   readonly split?: string | readonly SplitFraction[];
+  /** With `split` on a pre-split tree (train/, val/ folders): pool the folders and re-split them (default: refused). */
+  readonly resplit?: boolean;
   /** Seed of the split hash and the shuffle (default 0). */
   readonly seed?: number;
   /** Shuffle records within each split with a seeded permutation (default: sorted order). */
@@ -119,6 +121,7 @@ export interface ConvertSettings {
   readonly jobs: number;
   readonly fileTimeout: number;
   readonly splits: readonly SplitFraction[] | null;
+  readonly resplit: boolean;
   readonly seed: number;
   readonly shuffle: boolean;
   readonly index: boolean;
@@ -141,7 +144,7 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
  * @example
  * parseByteSize('256MB'); // 268435456
  */
-export function parseByteSize(value: string | number, name = 'shard size'): number {
+export function parseByteSize(value: string | number, name = 'shardSize'): number {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 1) throw invalidParameterError(name, 'positive integer number of bytes', value);
     return value;
@@ -186,7 +189,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   let imageOptions = pickImageOptions(options);
   if (schema.name === 'mnist') {
     if (imageOptions.encode !== undefined && imageOptions.encode !== 'raw') {
-      throw new InvalidOptionError(`Expected encode raw for schema mnist (its image_raw key holds pixels) but received ${imageOptions.encode}`);
+      throw new InvalidOptionError(`Expected encode raw for schema mnist (its image_raw key holds pixels) but received ${imageOptions.encode}`, ['encode', 'schema']);
     }
     imageOptions = { ...imageOptions, encode: 'raw' };
   }
@@ -202,7 +205,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     if (encode === 'raw') {
       for (const [key, want] of [['layout', 'chw'], ['channelOrder', 'bgr'], ['dtype', 'uint8']] as const) {
         const given = (imageOptions as Record<string, unknown>)[key];
-        if (given !== undefined && given !== want) throw new InvalidOptionError(`Expected ${key} ${want} for target caffe-lmdb (Caffe's Datum holds uint8 CHW BGR pixels) but received ${String(given)}`);
+        if (given !== undefined && given !== want) throw new InvalidOptionError(`Expected ${key} ${want} for target caffe-lmdb (Caffe's Datum holds uint8 CHW BGR pixels) but received ${String(given)}`, [key, 'target']);
       }
       if (imageOptions.depth === 16) throw new InvalidOptionError('target caffe-lmdb holds 8-bit pixels; --depth 16 is not possible');
     }
@@ -237,8 +240,9 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   }
 
   const given = [options.shards, options.shardSize, options.recordsPerShard].filter((v) => v !== undefined);
-  if (given.length > 1) throw new InvalidOptionError('Expected at most one of shards, shardSize and recordsPerShard');
-  if (given.length > 0 && output === '-') throw new InvalidOptionError('-o - writes one unsharded stream to stdout; shards, shardSize and recordsPerShard need an output folder');
+  const shardOptions = ['shards', 'shardSize', 'recordsPerShard'];
+  if (given.length > 1) throw new InvalidOptionError('Expected at most one of shards, shardSize and recordsPerShard', shardOptions);
+  if (given.length > 0 && output === '-') throw new InvalidOptionError('output "-" writes one unsharded stream to stdout; shards, shardSize and recordsPerShard need a folder to write to', ['output', ...shardOptions]);
   let sharding: Sharding = { kind: 'size', bytes: DEFAULT_SHARD_BYTES };
   if (options.shards !== undefined) {
     checkInteger('shards', options.shards, 1, 100000);
@@ -272,6 +276,9 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   let splits: readonly SplitFraction[] | null = null;
   if (typeof options.split === 'string') splits = parseSplitSpec(options.split);
   else if (options.split !== undefined) splits = parseSplitSpec(options.split.map((s) => `${s.name}=${s.fraction}`).join(','));
+  const resplit = options.resplit ?? false;
+  if (typeof resplit !== 'boolean') throw invalidParameterError('resplit', 'boolean', resplit);
+  if (resplit && splits === null) throw new InvalidOptionError('resplit re-splits a pre-split tree by split fractions: it needs split', ['resplit', 'split']);
 
   return Object.freeze({
     input,
@@ -304,6 +311,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     jobs,
     fileTimeout,
     splits: splits === null ? null : Object.freeze(splits.map((s) => Object.freeze({ ...s }))),
+    resplit,
     seed,
     shuffle: options.shuffle ?? false,
     index,
@@ -321,7 +329,7 @@ const CONVERT_ONLY_KEYS = new Set([
   'input', 'output', 'prefix', 'shards', 'shardSize', 'recordsPerShard', 'compression', 'include', 'exclude',
   'followSymlinks', 'labelOffset', 'labels', 'overwrite', 'strict', 'jobs', 'fileTimeout', 'split', 'seed', 'shuffle', 'index',
   'manifest', 'manifestFormat', 'columns', 'imageColumns', 'inputList', 'schema', 'keys', 'dropKeys', 'labelMap',
-  'target', 'commitEvery', 'datumDims', 'labelTo', 'mean', 'worker', 'resume',
+  'target', 'commitEvery', 'datumDims', 'labelTo', 'mean', 'worker', 'resume', 'resplit',
 ]);
 
 function pickImageOptions(options: ConvertOptions): ImageOptions {

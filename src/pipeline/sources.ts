@@ -1,4 +1,5 @@
 /** Gathers a run's inputs from a folder tree (class folders, pre-split trees), a manifest or a path list. */
+import { InvalidOptionError } from '../errors.js';
 import { discoverFiles } from './discover.js';
 import { readManifest, readManifestText, type CellValue, type ColumnType } from './manifest.js';
 import type { ConvertSettings } from './options.js';
@@ -94,12 +95,21 @@ async function fromFolder(settings: ConvertSettings): Promise<Gathered> {
   const tops = new Set(images.filter((f) => f.topDir !== null).map((f) => f.topDir as string));
   // TFDS ImageFolder's root/<split>/<class>/* : every top folder a split name, images below them.
   const preSplit = tops.size > 0 && [...tops].every((t) => SPLIT_FOLDERS[t] !== undefined) && images.every((f) => f.topDir !== null);
+  if (preSplit && settings.splits !== null && !settings.resplit) {
+    const folders = [...tops].sort().map((t) => `${t}/`).join(', ');
+    throw new InvalidOptionError(
+      `split: the input folder is pre-split (${folders}); drop split to keep those folders as the splits, or add resplit to pool and re-split them`,
+      ['split', 'resplit'],
+    );
+  }
+  // --resplit: the split folders only pool the files; the classes below them stay.
+  const keepSplits = preSplit && !settings.resplit;
   const inputs: InputItem[] = [];
   const problems: SourceProblem[] = [];
   const hasClasses = preSplit ? images.some((f) => f.relPath.split('/').length >= 3) : tops.size > 0;
   for (const file of images) {
     const parts = file.relPath.split('/');
-    const split = preSplit ? (SPLIT_FOLDERS[parts[0] as string] as string) : null;
+    const split = keepSplits ? (SPLIT_FOLDERS[parts[0] as string] as string) : null;
     const className = preSplit ? (parts.length >= 3 ? (parts[1] as string) : null) : file.topDir;
     if (hasClasses && className === null) {
       problems.push({

@@ -41,12 +41,22 @@ test('exit 3 when inputs were skipped, and the skipped file is named', async () 
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /animals\/bad\.jpg/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  // --ok-if-skipped: a CI step under set -o pipefail passes; the skipped file is still reported.
+  const ok = run(['convert', input, '-o', await tempDir(), '--ok-if-skipped', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout).errors.map((e: { path: string }) => e.path), ['animals/bad.jpg']);
+  // A worker names the summary file it really writes.
+  const out = await tempDir();
+  const worker = run(['convert', input, '-o', out, '--shards', '2', '--worker', '0/2', '--quiet']);
+  assert.equal(worker.code, 3, worker.stderr);
+  assert.ok(worker.stderr.includes(`(see ${join(out, 'dataset.0-of-2.json')})`), worker.stderr);
+  assert.ok((await readdir(out)).includes('dataset.0-of-2.json'));
 });
 
 test('exit 2 on usage errors with a message naming the flag, no stack trace', async () => {
   const bad = run(['convert', SAMPLE, '-o', await tempDir(), '--quality', '0']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Expected integer between 1 and 100 for --quality but received "0"/);
+  assert.equal(bad.stderr, "error: option '--quality <n>' argument '0' is invalid. --quality takes an integer from 1 to 100.\n(run with --help for usage)\n");
   const missing = run(['convert', join(SAMPLE, 'nope'), '-o', await tempDir()]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /input folder not found/);
@@ -55,14 +65,21 @@ test('exit 2 on usage errors with a message naming the flag, no stack trace', as
   assert.equal(noOut.code, 2);
   const conflict = run(['convert', SAMPLE, '-o', '-', '--json']);
   assert.equal(conflict.code, 2);
+  // Values checked by the library are worded with the flag, not as JavaScript.
+  const size = run(['convert', SAMPLE, '-o', await tempDir(), '--shard-size', '10XB']);
+  assert.equal(size.code, 2);
+  assert.equal(size.stderr, 'img2tfrecord: --shard-size: "10XB" is not a size; use e.g. 256MB\n');
+  const stdout = run(['convert', SAMPLE, '-o', '-', '--records-per-shard', '2']);
+  assert.equal(stdout.code, 2);
+  assert.match(stdout.stderr, /--shards, --shard-size and --records-per-shard need a folder/);
 });
 
-test('exit 1 and nothing left behind when output exists without --overwrite', async () => {
+test('exit 2 (usage) and nothing left behind when output exists without --overwrite', async () => {
   const out = await tempDir();
   assert.equal(run(['convert', SAMPLE, '-o', out]).code, 0);
   const before = (await readdir(out)).sort();
   const again = run(['convert', SAMPLE, '-o', out, '--shards', '2']);
-  assert.equal(again.code, 1);
+  assert.equal(again.code, 2);
   assert.match(again.stderr, /already exists; pass --overwrite/);
   assert.deepEqual((await readdir(out)).sort(), before);
 });
@@ -119,7 +136,7 @@ test('image flags reach the image step: Caffe-style raw, float32 0..1, and --dep
   );
   const depth = run(['convert', SAMPLE, '-o', await tempDir(), '--depth', '16', '--encode', 'jpeg']);
   assert.equal(depth.code, 2);
-  assert.match(depth.stderr, /Expected encode png or raw for depth 16 but received encode jpeg/);
+  assert.match(depth.stderr, /Expected --encode png or raw for --depth 16 but received --encode jpeg/);
   const crop = run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
   assert.equal(crop.code, 2);
   assert.match(crop.stderr, /--center-crop/);
@@ -236,4 +253,33 @@ test('-o - with --compression gzip writes one GZIP stream of the framed records 
   assert.deepEqual([...r.raw.subarray(0, 2)], [0x1f, 0x8b]);
   const plain = run(['convert', SAMPLE, '-o', '-', '-q']);
   assert.ok(gunzipSync(r.raw).equals(plain.raw), 'the gzip stream holds exactly the plain stream');
+});
+
+test('--split on a pre-split tree is refused naming the flags; --resplit re-splits', async () => {
+  const input = await tempDir();
+  for (const split of ['train', 'val']) {
+    await mkdir(join(input, split, 'animals'), { recursive: true });
+    await cp(join(SAMPLE, 'animals'), join(input, split, 'animals'), { recursive: true });
+  }
+  const refused = run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(refused.stderr, 'img2tfrecord: --split: the input folder is pre-split (train/, val/); drop --split to keep those folders as the splits, or add --resplit to pool and re-split them\n');
+  const resplit = run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5', '--resplit', '--json']);
+  assert.equal(resplit.code, 0, resplit.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(resplit.stdout).splits), ['train', 'test']);
+});
+
+test('--resume says how many complete shards it kept, and images/s counts only the files it converted', async () => {
+  const out = await tempDir();
+  const args = ['convert', SAMPLE, '-o', out, '--records-per-shard', '1', '--jobs', '1'];
+  const killed = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', IMG2TFRECORD_FAULT: 'shard:4' } });
+  assert.equal(killed.status, null, 'killed');
+  const resumed = run([...args, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const match = /resumed: kept (\d+) complete shards \((\d+) records\) from the earlier run; converted (\d+) inputs/.exec(resumed.stderr);
+  assert.ok(match !== null, resumed.stderr);
+  const [kept, keptRecords, converted] = match.slice(1).map(Number) as [number, number, number];
+  assert.ok(kept >= 3, `${kept} shards kept`);
+  assert.equal(keptRecords, kept);
+  assert.equal(converted, 7 - kept);
 });

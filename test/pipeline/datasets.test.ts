@@ -331,8 +331,8 @@ test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt k
   const out = await tempDir();
   const s = await convert({ input, output: out, labels: join(dir, 'ids.txt'), labelMap: 'pbtxt' });
   assert.deepEqual(s.labelIds, [1, 2]);
-  assert.equal(s.labelOffset, 1, 'labels.txt lists bare names from id 1');
-  assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), 'cat\ndog\n');
+  assert.equal(s.labelOffset, 1);
+  assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), '1:cat\n2:dog\n', 'ids not from 0: written with the names');
   assert.equal(await readFile(join(out, 'label_map.pbtxt'), 'utf8'), "item {\n  id: 1\n  name: 'cat'\n}\nitem {\n  id: 2\n  name: 'dog'\n}\n");
   // The written pbtxt read back as --labels gives the same ids.
   const again = await convert({ input, output: await tempDir(), labels: join(out, 'label_map.pbtxt') });
@@ -340,4 +340,70 @@ test('label maps: pbtxt refuses id 0 for a class; labels from id:name or pbtxt k
   const summary = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
   assert.equal(summary.seed, 0);
   assert.deepEqual(summary.classes, s.classes);
+});
+
+test('the README recipe: train with --label-offset 1, then validation with --labels out/labels.txt: both splits have the same ids', async () => {
+  const train = await bigTree({ animals: 2, people: 2 });
+  const val = await bigTree({ animals: 1, people: 1 });
+  const out = await tempDir();
+  const out2 = await tempDir();
+  const t = await convert({ input: train, output: out, labelOffset: 1 });
+  const v = await convert({ input: val, output: out2, prefix: 'validation', labels: join(out, 'labels.txt') });
+  assert.deepEqual([v.labels, v.labelIds], [t.labels, t.labelIds]);
+  assert.deepEqual(t.labelIds, [1, 2]);
+  const idsOf = async (dir: string): Promise<Map<string, bigint>> => {
+    const ids = new Map<string, bigint>();
+    for (const file of await expandRecordFiles([dir])) {
+      for await (const e of readExamples(file)) {
+        const label = e.features['image/class/label'];
+        assert.ok(label?.kind === 'int64');
+        ids.set(bytesText(e.features['image/class/text'])[0] as string, label.values[0] as bigint);
+      }
+    }
+    return ids;
+  };
+  assert.deepEqual(await idsOf(out2), await idsOf(out));
+  assert.deepEqual([...(await idsOf(out2))].sort(), [['animals', 1n], ['people', 2n]]);
+});
+
+test('integer-label manifests (TSV, Caffe lists) report the ids seen and write labels.txt with them', async () => {
+  const dir = await tempDir();
+  for (const name of ['a.png', 'b.png', 'c.png']) await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(dir, name));
+  await writeFile(join(dir, 'list.txt'), 'a.png 3\nb.png 1\nc.png 3\n');
+  await writeFile(join(dir, 'data.tsv'), 'path\tlabel\na.png\t3\nb.png\t1\n');
+  for (const [manifest, format] of [['list.txt', 'caffe'], ['data.tsv', 'tsv']] as const) {
+    const out = await tempDir();
+    const s = await convert({ manifest: join(dir, manifest), manifestFormat: format, output: out });
+    assert.deepEqual([s.labels, s.labelIds], [['1', '3'], [1, 3]], manifest);
+    assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), '1:1\n3:3\n', manifest);
+    assert.deepEqual(JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8')).labels, ['1', '3']);
+    // The records are as the manifest gave them: the id, no invented class text.
+    for (const file of await expandRecordFiles([out])) {
+      for await (const e of readExamples(file)) assert.equal(e.features['image/class/text'], undefined);
+    }
+  }
+  // --labels names the ids: labels.txt then carries those names.
+  await writeFile(join(dir, 'names.txt'), '1:cat\n3:dog\n');
+  const out = await tempDir();
+  const named = await convert({ manifest: join(dir, 'list.txt'), manifestFormat: 'caffe', output: out, labels: join(dir, 'names.txt') });
+  assert.deepEqual([named.labels, named.labelIds], [['cat', 'dog'], [1, 3]]);
+  assert.equal(await readFile(join(out, 'labels.txt'), 'utf8'), '1:cat\n3:dog\n');
+});
+
+test('--split on a pre-split tree is refused unless resplit is given, which pools the folders and splits again', async () => {
+  const input = await tempDir();
+  for (const split of ['train', 'val']) {
+    for (const cls of ['a', 'b']) {
+      await mkdir(join(input, split, cls), { recursive: true });
+      for (let i = 0; i < 5; i++) await copyFile(join(SAMPLE, 'graphics/ibasn0g04.png'), join(input, split, cls, `${i}.png`));
+    }
+  }
+  await assert.rejects(convert({ input, output: await tempDir(), split: 'train=0.5,test=0.5' }), (e: unknown) =>
+    e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_OPTION' && /pre-split \(train\/, val\/\).*resplit/.test(e.message));
+  await assert.rejects(convert({ input, output: await tempDir(), resplit: true }), /resplit .*needs split/);
+  const s = await convert({ input, output: await tempDir(), split: 'train=0.5,test=0.5', resplit: true });
+  assert.deepEqual(Object.keys(s.splits), ['train', 'test']);
+  assert.equal(s.records, 20);
+  assert.deepEqual(s.labels, ['a', 'b'], 'classes still from the folders below the split folders');
+  for (const split of Object.values(s.splits)) assert.deepEqual(Object.keys(split.classes), ['a', 'b']);
 });

@@ -171,7 +171,7 @@ test('worker index out of range, N = 0, and a plan mismatch between workers are 
   assert.throws(() => parseWorker('auto', null, { JOB_COMPLETION_INDEX: '1' }), /--workers N/);
   const outOfRange = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '3/2']);
   assert.equal(outOfRange.code, 2);
-  assert.match(outOfRange.stderr, /Expected integer between 0 and 1 for worker index but received 3/);
+  assert.match(outOfRange.stderr, /--worker: worker index 3 is not an integer between 0 and 1/);
   const zero = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '0/0']);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /worker count/);
