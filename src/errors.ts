@@ -155,6 +155,7 @@ export type ImageProblem =
   | 'corrupt'
   | 'too-many-pixels'
   | 'animated'
+  | 'not-a-regular-file'
   | 'invalid';
 
 /** An input image that cannot be converted. A per-file result: it is counted and reported, not fatal. */

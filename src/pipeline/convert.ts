@@ -333,7 +333,10 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     const { input } = work;
     let bytes: Buffer;
     try {
-      bytes = pool.read(input.path) ?? await readFile(input.path);
+      // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
+      const read = pool.read(input.path);
+      if (read === null) return skip(input, new ImageError('not-a-regular-file', 'not a regular file; not read', { path: input.relPath }), 0);
+      bytes = read;
     } catch (cause) {
       return skip(input, new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: input.relPath }, { cause }), 0);
     }
