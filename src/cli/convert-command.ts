@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
-import { convert, parseColumnSpec, parseWorker, type ConvertOptions, type ConvertSummary } from '../pipeline/index.js';
+import { convert, parseColumnSpec, removeTempFilesSync, parseWorker, type ConvertOptions, type ConvertSummary } from '../pipeline/index.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { parseDimensions, parseInteger, parseNumber, parseRgb } from './parse.js';
 import { createProgressReporter } from './progress.js';
@@ -235,7 +235,11 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   }
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT);
+    if (controller.signal.aborted) {
+      // A second signal does not wait for the run to unwind; its temporary files go now.
+      removeTempFilesSync();
+      process.exit(signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT);
+    }
     controller.abort(signal);
   };
   process.on('SIGINT', onSignal);
