@@ -643,7 +643,7 @@ async function hasOtherSummaries(dir: string, own: string): Promise<boolean> {
  * labels and every split's inputs. Workers compare it to prove they ran the same plan.
  */
 function fingerprintPlan(settings: ConvertSettings, labels: LabelMap | null, plans: readonly SplitPlan<InputItem>[]): string {
-  const { overwrite: _o, resume: _r, worker: _w, strict: _s, mean: _m, ...decisive } = describeSettings(settings) as Record<string, unknown>;
+  const { worker: _w, strict: _s, mean: _m, ...decisive } = describeSettings(settings) as Record<string, unknown>;
   const hash = createHash('sha256').update(JSON.stringify({ decisive, labels: labels === null ? null : { names: labels.names, ids: labels.ids } }));
   for (const plan of plans) {
     hash.update(`\n${plan.name}:${plan.shardCount}`);
@@ -672,9 +672,15 @@ function* workItems(plans: readonly SplitPlan<InputItem>[]): Generator<WorkItem>
   }
 }
 
-/** The resolved options, as recorded in dataset.json (no machine-dependent values such as jobs). */
+/**
+ * The resolved options, as recorded in dataset.json: no machine-dependent values such as jobs, and
+ * not how the run went (resume, overwrite), so a resumed run's summary equals an uninterrupted one's.
+ */
 function describeSettings(settings: ConvertSettings): Record<string, unknown> {
-  const { input: _input, output: _output, jobs: _jobs, toStdout: _toStdout, inputList: _list, columnTypes, schema, ...rest } = settings;
+  const {
+    input: _input, output: _output, jobs: _jobs, toStdout: _toStdout, inputList: _list, resume: _resume, overwrite: _overwrite,
+    columnTypes, schema, ...rest
+  } = settings;
   return JSON.parse(JSON.stringify({
     ...rest,
     columnTypes: Object.fromEntries(columnTypes),
