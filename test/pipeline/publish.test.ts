@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,4 +99,14 @@ test('a kill during the final renames: a plain rerun names the incomplete run, -
   assert.equal(await summary(out), await summary(reference));
   assert.deepEqual((await readdir(out)).filter((n) => n.startsWith('.')), [], 'no temp or resume files left');
   await rm(out, { recursive: true });
+});
+
+test('a second signal exits at once: removeTempFilesSync removes the temporary files still tracked', async () => {
+  const { trackTemp, removeTempFilesSync } = await import('../../src/pipeline/publish.js');
+  const dir = await tempDir();
+  const temp = join(dir, '.train-00000-of-00001.tfrecord.tmp-1');
+  await writeFile(temp, 'partial');
+  trackTemp(temp);
+  removeTempFilesSync();
+  assert.deepEqual(await readdir(dir), []);
 });
