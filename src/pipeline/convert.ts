@@ -23,7 +23,7 @@ import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from
 import { planShards, type SplitPlan } from './plan.js';
 import { ReadBufferPool } from './read-pool.js';
 import { applySchema, type FeatureType } from './schema.js';
-import { asParts, checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
+import { asParts, checkOutputFree, shardFileName, stallPoint, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
 import { gatherInputs, type InputItem } from './sources.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -339,6 +339,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     hooks.signal?.throwIfAborted();
     const { input } = work;
     let bytes: Buffer;
+    await stallPoint('read', hooks.signal);
     try {
       // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
       const read = pool.read(input.path);
@@ -526,20 +527,22 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       },
     }),
   };
-  if (!settings.toStdout) {
-    const map = labels.map;
-    try {
+  const map = labels.map;
+  try {
+    if (!settings.toStdout) {
       if (map !== null) await publication.stage(join(settings.output, LABELS_FILE), formatLabelsTxt(map));
       if (map !== null && settings.labelMap === 'pbtxt') await publication.stage(join(settings.output, LABEL_MAP_FILE), formatLabelMapPbtxt(map));
       // The summary is renamed last: a folder with it holds a complete run.
       await publication.stage(join(settings.output, summaryFile), `${JSON.stringify(summary, null, 2)}\n`);
-      await publication.publish();
-    } catch (error) {
-      await failRun(error);
     }
-    for (const sink of sinks.values()) if (sink instanceof TfrecordShardSink) await sink.settle();
-    // A stale labels.txt of an earlier run of this prefix goes; one another prefix's run wrote stays.
-    if (map === null && !(await hasOtherSummaries(settings.output, summaryFile))) await rm(join(settings.output, LABELS_FILE), { force: true });
+    await publication.publish();
+  } catch (error) {
+    await failRun(error);
+  }
+  for (const sink of sinks.values()) if (sink instanceof TfrecordShardSink) await sink.settle();
+  // A stale labels.txt of an earlier run of this prefix goes; one another prefix's run wrote stays.
+  if (!settings.toStdout && map === null && !(await hasOtherSummaries(settings.output, summaryFile))) {
+    await rm(join(settings.output, LABELS_FILE), { force: true });
   }
   return summary;
 }
