@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,19 @@ test('without --follow-symlinks links are listed as ignored and FIFOs still repo
   assert.deepEqual(found.images.map((f) => f.relPath), ['cat/a.jpg']);
   assert.deepEqual(found.ignored.map((f) => f.relPath), ['cat/z.jpg']);
   assert.deepEqual(found.problems.map((p) => p.problem), ['not-a-regular-file']);
+});
+
+test('manifest rows: a FIFO is not-a-regular-file too; a non-image is described by kind, never by its bytes', async () => {
+  const dir = await tree();
+  execFileSync('mkfifo', [join(dir, 'fifo.jpg')]);
+  // Like a row pointing at /etc/shadow: its content must not reach a message or dataset.json.
+  await writeFile(join(dir, 'shadow'), 'root:$6$s3cr3tHash:19000:0:99999:7:::\n');
+  await writeFile(join(dir, 'm.csv'), 'path,label\ncat/a.jpg,cat\nfifo.jpg,cat\nshadow,cat\n');
+  const out = join(dir, 'out');
+  const summary = await convert({ manifest: join(dir, 'm.csv'), output: out });
+  assert.equal(summary.records, 1);
+  assert.deepEqual(summary.errors.map((e) => [e.path, e.problem]), [['fifo.jpg', 'not-a-regular-file'], ['shadow', 'not-an-image']]);
+  assert.match(summary.errors[1]?.reason ?? '', /not an image: a text file/);
+  const written = await readFile(join(out, 'dataset.json'), 'utf8');
+  assert.ok(!written.includes('s3cr3t') && !written.includes('root:'), 'no byte of the file in dataset.json');
 });
