@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'ERR_EXAMPLE_PARSE'
   | 'ERR_IMAGE'
   | 'ERR_OUTPUT_EXISTS'
+  | 'ERR_OUTPUT_WRITE'
   | 'ERR_UNKNOWN_CLASS'
   | 'ERR_INPUT'
   | 'ERR_STRICT'
@@ -163,6 +164,7 @@ export type ImageProblem =
   | 'too-many-pixels'
   | 'animated'
   | 'invalid'
+  | 'not-a-regular-file'
   /** Something unexpected (a libvips exception, a broken invariant about this file's pixels): contained to the file. */
   | 'internal'
   /** Processing took longer than --file-timeout. */
@@ -180,6 +182,19 @@ export class ImageError extends Img2TfrecordError {
 }
 
 /**
+ * The output cannot be written: a full disk, a read-only file system, no permission. One line
+ * naming the folder; the file-system error is the cause.
+ *
+ * @example
+ * throw new OutputWriteError('out', 'read-only file system'); // "cannot write to out: read-only file system"
+ */
+export class OutputWriteError extends Img2TfrecordError {
+  constructor(output: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT_WRITE', `cannot write to ${output}: ${reason}`, { path: output }, options);
+  }
+}
+
+/**
  * An output file already exists and --overwrite was not given.
  *
  * @example
@@ -189,6 +204,23 @@ export class ImageError extends Img2TfrecordError {
 export class OutputExistsError extends Img2TfrecordError {
   constructor(path: string) {
     super('ERR_OUTPUT_EXISTS', `${path} already exists; pass --overwrite to replace it`, { path });
+  }
+}
+
+/**
+ * The output folder holds a run of the same prefix that was killed before it finished (complete
+ * shards with their resume sidecars, no summary). Same code as {@link OutputExistsError}.
+ *
+ * @example
+ * await convert({ input: 'photos', output: 'out' }); // IncompleteRunError after a killed run; pass resume: true
+ */
+export class IncompleteRunError extends Img2TfrecordError {
+  constructor(dir: string, prefix: string, completeShards: number) {
+    super(
+      'ERR_OUTPUT_EXISTS',
+      `${dir} holds an incomplete run of "${prefix}" (${completeShards} complete shard${completeShards === 1 ? '' : 's'}, no summary): pass --resume to finish it, or --overwrite to start over`,
+      { path: dir },
+    );
   }
 }
 

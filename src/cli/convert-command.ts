@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
 import { join } from 'node:path';
 import {
-  convert, parseColumnSpec, parseWorker, SUMMARY_FILE, workerSummaryFile, type ConvertOptions, type ConvertProgress, type ConvertSummary,
+  convert, parseColumnSpec, parseWorker, removeTempFilesSync, SUMMARY_FILE, workerSummaryFile, type ConvertOptions, type ConvertProgress, type ConvertSummary,
 } from '../pipeline/index.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { parseDimensions, parseInteger, parseNumber, parseRgb } from './parse.js';
@@ -250,7 +250,11 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   }
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT);
+    if (controller.signal.aborted) {
+      // A second signal does not wait for the run to unwind; its temporary files go now.
+      removeTempFilesSync();
+      process.exit(signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT);
+    }
     controller.abort(signal);
   };
   process.on('SIGINT', onSignal);

@@ -1,7 +1,7 @@
 /** The read-side commands: inspect, verify, dump, extract and index. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
-  dumpRecords, expandRecordFiles, extractImages, inspectFiles, mergeSummaries, verifyFiles, writeIndex,
+  dumpRecords, expandRecordFiles, extractImages, inspectFiles, mergeSummaries, listWorkerPrefixes, summaryFileName, DEFAULT_PREFIX, verifyFiles, writeIndex,
   type BytesDisplay, type InspectReport,
 } from '../pipeline/index.js';
 import { EXIT } from './exit-codes.js';
@@ -121,18 +121,27 @@ export function registerReadCommands(program: Command): void {
 export function registerMergeCommand(program: Command): void {
   program
     .command('merge-summary')
-    .description('Combine the dataset.<I>-of-<N>.json of every worker into dataset.json and check that every planned shard exists.')
+    .description('Combine the dataset.<I>-of-<N>.json of every worker into dataset.json (per prefix: <prefix>.dataset.<I>-of-<N>.json into <prefix>.dataset.json) and check that every planned shard exists.')
     .argument('<dir>', 'the output folder all workers wrote to')
-    .option('--json', 'print the merged summary on stdout')
+    .option('--json', 'print the merged summary on stdout (with several prefixes: an object keyed by prefix)')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord merge-summary out/\n\nExit codes: 0 complete, 1 planned shards missing or of the wrong size, 2 usage error (no or inconsistent worker summaries).')
     .action(async (dir: string, flags: { json?: boolean }) => {
-      const { summary, missing } = await mergeSummaries(dir);
-      if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      for (const file of missing) process.stderr.write(`missing or incomplete: ${file}\n`);
-      process.stderr.write(missing.length > 0
-        ? `img2tfrecord: ${missing.length} planned shard${missing.length === 1 ? '' : 's'} missing or incomplete: ${dir}/dataset.json not written (rerun the workers that own them, with --resume)\n`
-        : `img2tfrecord: merged ${plural(summary.records, 'record')}, ${summary.skipped} skipped, ${plural(summary.shards.length, 'shard')} into ${dir}/dataset.json\n`);
-      process.exitCode = missing.length === 0 ? EXIT.OK : EXIT.FAILED;
+      const prefixes = await listWorkerPrefixes(dir);
+      const merged: Record<string, unknown> = {};
+      let failed = false;
+      for (const prefix of prefixes.length === 0 ? [DEFAULT_PREFIX] : prefixes) {
+        const { summary, missing } = await mergeSummaries(dir, prefix);
+        merged[prefix] = summary;
+        const target = `${dir}/${summaryFileName(prefix)}`;
+        for (const file of missing) process.stderr.write(`missing or incomplete: ${file}\n`);
+        process.stderr.write(missing.length > 0
+          ? `img2tfrecord: ${missing.length} planned shard${missing.length === 1 ? '' : 's'} missing or incomplete: ${target} not written (rerun the workers that own them, with --resume)\n`
+          : `img2tfrecord: merged ${plural(summary.records, 'record')}, ${summary.skipped} skipped, ${plural(summary.shards.length, 'shard')} into ${target}\n`);
+        failed ||= missing.length > 0;
+      }
+      const values = Object.values(merged);
+      if (flags.json === true) process.stdout.write(`${JSON.stringify(values.length === 1 ? values[0] : merged, null, 2)}\n`);
+      process.exitCode = failed ? EXIT.FAILED : EXIT.OK;
     });
 }
 

@@ -54,15 +54,30 @@ export function sniffFormat(bytes: Uint8Array): SourceFormat | null {
  * A short description of what unrecognised bytes look like, for error messages.
  *
  * @example
- * describeUnknownBytes(Buffer.from('Apache License')); // 'starts with text "Apache License"'
+ * describeUnknownBytes(Buffer.from('Apache License')); // 'a text file'
  */
 export function describeUnknownBytes(bytes: Uint8Array): string {
+  // Only the kind of content: a file that is not an image may be a secret (a manifest row can
+  // point anywhere, e.g. /etc/shadow), so none of its bytes go into a message or dataset.json.
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 256));
   const text = head.toString('latin1');
-  if (/^[\x09\x0a\x0d\x20-\x7e]+$/.test(text)) return `starts with text "${text.replace(/\s+/g, ' ').trim().slice(0, 30)}..."`;
-  if (/^%PDF/.test(text)) return 'starts with "%PDF": a PDF document';
-  if (/^PK\x03\x04/.test(text)) return 'starts with "PK": a ZIP archive';
-  return `starts with bytes ${head.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim()}`;
+  if (/^%PDF/.test(text)) return 'a PDF document';
+  if (/^PK\x03\x04/.test(text)) return 'a ZIP archive';
+  if (/^\x1f\x8b/.test(text)) return 'gzip data';
+  if (/^\x7fELF/.test(text)) return 'an executable (ELF)';
+  if (/^\s*</.test(text) && /^[\x09\x0a\x0d\x20-\x7e]+$/.test(text)) return 'a text file (markup such as HTML or XML)';
+  if (/^[\x09\x0a\x0d\x20-\x7e]+$/.test(text) || isUtf8Text(head)) return 'a text file';
+  return 'binary data of an unknown kind';
+}
+
+function isUtf8Text(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 3)));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Image formats recognised by signature that neither TensorFlow nor sharp's prebuilt libvips decodes. */

@@ -1,6 +1,6 @@
 /** Converts images into TFRecord shards: gather inputs, plan, load, encode, frame, write, summarise. */
 import { createHash } from 'node:crypto';
-import { readFile, rename, rmdir, stat, writeFile, mkdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rmdir, stat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { bytesFeature, encodeExampleParts, floatFeature, int64Feature, type Feature, type Features } from '../example/index.js';
@@ -15,7 +15,8 @@ import { MeanAccumulator } from './mean.js';
 import { configureImageConcurrency, loadImage, needsDecode, resolveImageSettings, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
 import { raceTimeLimit } from '../image/limits.js';
 import { buildImageFeatures, sha256Hex } from './features.js';
-import { writeIndex } from './index-file.js';
+import { buildIndex } from './index-file.js';
+import { Publication, toOutputError } from './publish.js';
 import { buildLabelMap, formatLabelMapPbtxt, formatLabelsTxt, readLabelFile, type LabelFile, type LabelMap } from './labels.js';
 import type { CellValue } from './manifest.js';
 import { mapOrdered, stopOnAbort } from './ordered.js';
@@ -23,7 +24,7 @@ import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from
 import { planShards, type SplitPlan } from './plan.js';
 import { ReadBufferPool } from './read-pool.js';
 import { applySchema, type FeatureType } from './schema.js';
-import { asParts, checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
+import { asParts, checkOutputFree, shardFileName, stallPoint, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from './sink.js';
 import { gatherInputs, type InputItem } from './sources.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -272,9 +273,10 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     throw new UsageError('-o - writes one stream: it cannot hold several splits; write to a folder instead');
   }
   const worker = settings.worker;
-  const summaryFile = worker === null ? SUMMARY_FILE : workerSummaryFile(worker.index, worker.count);
-  const sidecars = [summaryFile, LABELS_FILE, LABEL_MAP_FILE];
+  const summaryFile = worker === null ? summaryFileName(settings.prefix) : workerSummaryFile(worker.index, worker.count, settings.prefix);
   if (!settings.toStdout && !settings.resume && worker === null) {
+    // Runs of other prefixes share the folder: a shared labels file clashes only if this run would change it.
+    const sidecars = [summaryFile, ...await changedSidecars(settings.output, labels.map, settings.labelMap === 'pbtxt')];
     for (const plan of plans) {
       await checkOutputFree(settings.output, plan.name, caffe ? [...sidecars, `${plan.name}_lmdb`] : sidecars, settings.overwrite);
     }
@@ -321,9 +323,14 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   }
   // Complete shards a resumed run keeps: their inputs are not read again.
   const kept = new Map<string, ReadonlyMap<number, KeptShard>>();
-  for (const plan of plans) {
-    const sink = sinks.get(plan.name);
-    kept.set(plan.name, sink instanceof TfrecordShardSink ? await sink.prepare() : new Map());
+  try {
+    for (const plan of plans) {
+      const sink = sinks.get(plan.name);
+      kept.set(plan.name, sink instanceof TfrecordShardSink ? await sink.prepare() : new Map());
+    }
+  } catch (error) {
+    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
+    throw toOutputError(error, settings.output);
   }
   const wanted = (work: WorkItem): boolean => owns(work.plan, work.shard) && !(kept.get(work.plan.name)?.has(work.shard) ?? false);
 
@@ -385,8 +392,12 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
   const processOneFile = async (work: WorkItem, stage: Stage): Promise<FileResult> => {
     const { input } = work;
     let bytes: Buffer;
+    await stallPoint('read', hooks.signal);
     try {
-      bytes = pool.read(input.path) ?? await readFile(input.path);
+      // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
+      const read = pool.read(input.path);
+      if (read === null) return skip(input, new ImageError('not-a-regular-file', 'not a regular file; not read', { path: input.relPath }), 0);
+      bytes = read;
     } catch (cause) {
       return skip(input, new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: input.relPath }, { cause }), 0);
     }
@@ -451,6 +462,15 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     open = null;
   };
   const interrupted = (): InterruptedError => new InterruptedError(String(hooks.signal?.reason ?? 'abort'));
+  const publication = new Publication();
+  // A failed run leaves nothing: staged sidecars and unpublished shards go, and a folder it made.
+  const failRun = async (error: unknown): Promise<never> => {
+    await publication.discard();
+    await Promise.all([...sinks.values()].map((sink) => sink.abort()));
+    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
+    if (hooks.signal?.aborted === true && !(error instanceof InterruptedError)) throw interrupted();
+    throw toOutputError(error, settings.output);
+  };
   try {
     const source = (function* () { for (const w of workItems(plans)) if (wanted(w)) yield w; })();
     const results = mapOrdered(source, window, async (work) => ({ work, result: await processFile(work) }));
@@ -486,18 +506,27 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     }
     await completeOpen();
     if (hooks.signal?.aborted === true) throw interrupted();
-    for (const plan of plans) splitShards[plan.name] = await (sinks.get(plan.name) as RecordSink).finish();
+    // TFRecord shards are sealed (written, synced, hidden); they become final with the sidecars, below.
+    for (const plan of plans) {
+      const sink = sinks.get(plan.name) as RecordSink;
+      splitShards[plan.name] = sink instanceof TfrecordShardSink ? await sink.seal() : await sink.finish();
+    }
+    for (const sink of sinks.values()) {
+      if (!(sink instanceof TfrecordShardSink)) continue;
+      for (const move of await sink.plannedMoves()) publication.move(move.from, move.to);
+    }
     if (settings.index) {
-      for (const shard of Object.values(splitShards).flat()) await writeIndex(join(settings.output, shard.file));
+      for (const plan of plans) {
+        const sink = sinks.get(plan.name);
+        if (!(sink instanceof TfrecordShardSink)) continue;
+        for (const shard of splitShards[plan.name] ?? []) {
+          await publication.stage(join(settings.output, `${shard.file}.idx`), await buildIndex(await sink.locate(shard.file)));
+        }
+      }
     }
-    if (mean !== null && settings.mean !== null) await writeAtomically(settings.mean, encodeBlobProto(mean.result()));
+    if (mean !== null && settings.mean !== null) await publication.stage(settings.mean, encodeBlobProto(mean.result()));
   } catch (error) {
-    await Promise.all([...sinks.values()].map((sink) => sink.abort()));
-    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
-    if (hooks.signal?.aborted === true && !(error instanceof InterruptedError)) {
-      throw interrupted();
-    }
-    throw error;
+    await failRun(error);
   }
 
   // Up-front problems (manifest rows, unknown labels) and ignored files are reported once: by
@@ -559,12 +588,22 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
       },
     }),
   };
-  if (!settings.toStdout) {
-    const map = labels.map;
-    if (map !== null) await writeAtomically(join(settings.output, LABELS_FILE), formatLabelsTxt(map));
-    else await rm(join(settings.output, LABELS_FILE), { force: true });
-    if (map !== null && settings.labelMap === 'pbtxt') await writeAtomically(join(settings.output, LABEL_MAP_FILE), formatLabelMapPbtxt(map));
-    await writeAtomically(join(settings.output, summaryFile), `${JSON.stringify(summary, null, 2)}\n`);
+  const map = labels.map;
+  try {
+    if (!settings.toStdout) {
+      if (map !== null) await publication.stage(join(settings.output, LABELS_FILE), formatLabelsTxt(map));
+      if (map !== null && settings.labelMap === 'pbtxt') await publication.stage(join(settings.output, LABEL_MAP_FILE), formatLabelMapPbtxt(map));
+      // The summary is renamed last: a folder with it holds a complete run.
+      await publication.stage(join(settings.output, summaryFile), `${JSON.stringify(summary, null, 2)}\n`);
+    }
+    await publication.publish();
+  } catch (error) {
+    await failRun(error);
+  }
+  for (const sink of sinks.values()) if (sink instanceof TfrecordShardSink) await sink.settle();
+  // A stale labels.txt of an earlier run of this prefix goes; one another prefix's run wrote stays.
+  if (!settings.toStdout && map === null && !(await hasOtherSummaries(settings.output, summaryFile))) {
+    await rm(join(settings.output, LABELS_FILE), { force: true });
   }
   return summary;
 }
@@ -647,14 +686,52 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** The prefix whose run writes plain `dataset.json`. */
+export const DEFAULT_PREFIX = 'train';
+
 /**
- * The summary file of worker `index` of `count`.
+ * The summary file of a run with shard prefix `prefix`: `dataset.json` for the default prefix
+ * (which also covers every split of a `--split` run), `<prefix>.dataset.json` for any other, so
+ * runs of several prefixes share one folder.
+ *
+ * @example
+ * summaryFileName('train'); // 'dataset.json'
+ * summaryFileName('validation'); // 'validation.dataset.json'
+ */
+export function summaryFileName(prefix: string): string {
+  return prefix === DEFAULT_PREFIX ? SUMMARY_FILE : `${prefix}.${SUMMARY_FILE}`;
+}
+
+/**
+ * The summary file of worker `index` of `count` (of a run with shard prefix `prefix`).
  *
  * @example
  * workerSummaryFile(2, 8); // 'dataset.2-of-8.json'
+ * workerSummaryFile(2, 8, 'validation'); // 'validation.dataset.2-of-8.json'
  */
-export function workerSummaryFile(index: number, count: number): string {
-  return `dataset.${index}-of-${count}.json`;
+export function workerSummaryFile(index: number, count: number, prefix: string = DEFAULT_PREFIX): string {
+  return `${prefix === DEFAULT_PREFIX ? '' : `${prefix}.`}dataset.${index}-of-${count}.json`;
+}
+
+/** The shared label files in `dir` that this run would write with other contents. */
+async function changedSidecars(dir: string, map: LabelMap | null, pbtxt: boolean): Promise<string[]> {
+  const wanted: [string, string | null][] = [
+    [LABELS_FILE, map === null ? null : formatLabelsTxt(map)],
+    [LABEL_MAP_FILE, map === null || !pbtxt ? null : formatLabelMapPbtxt(map)],
+  ];
+  const changed: string[] = [];
+  for (const [name, text] of wanted) {
+    if (text === null) continue;
+    const existing = await readFile(join(dir, name), 'utf8').catch(() => null);
+    if (existing !== null && existing !== text) changed.push(name);
+  }
+  return changed;
+}
+
+/** Whether `dir` holds the summary of a run of another prefix. */
+async function hasOtherSummaries(dir: string, own: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.some((name) => name !== own && /^(?:[A-Za-z0-9][A-Za-z0-9._-]*\.)?dataset\.json$/.test(name));
 }
 
 /**
@@ -662,7 +739,7 @@ export function workerSummaryFile(index: number, count: number): string {
  * labels and every split's inputs. Workers compare it to prove they ran the same plan.
  */
 function fingerprintPlan(settings: ConvertSettings, labels: LabelMap | null, plans: readonly SplitPlan<InputItem>[]): string {
-  const { overwrite: _o, resume: _r, worker: _w, strict: _s, mean: _m, fileTimeout: _t, ...decisive } = describeSettings(settings) as Record<string, unknown>;
+  const { worker: _w, strict: _s, mean: _m, fileTimeout: _t, ...decisive } = describeSettings(settings) as Record<string, unknown>;
   const hash = createHash('sha256').update(JSON.stringify({ decisive, labels: labels === null ? null : { names: labels.names, ids: labels.ids } }));
   for (const plan of plans) {
     hash.update(`\n${plan.name}:${plan.shardCount}`);
@@ -691,9 +768,15 @@ function* workItems(plans: readonly SplitPlan<InputItem>[]): Generator<WorkItem>
   }
 }
 
-/** The resolved options, as recorded in dataset.json (no machine-dependent values such as jobs). */
+/**
+ * The resolved options, as recorded in dataset.json: no machine-dependent values such as jobs, and
+ * not how the run went (resume, overwrite), so a resumed run's summary equals an uninterrupted one's.
+ */
 function describeSettings(settings: ConvertSettings): Record<string, unknown> {
-  const { input: _input, output: _output, jobs: _jobs, toStdout: _toStdout, inputList: _list, columnTypes, schema, ...rest } = settings;
+  const {
+    input: _input, output: _output, jobs: _jobs, toStdout: _toStdout, inputList: _list, resume: _resume, overwrite: _overwrite,
+    columnTypes, schema, ...rest
+  } = settings;
   return JSON.parse(JSON.stringify({
     ...rest,
     columnTypes: Object.fromEntries(columnTypes),
@@ -701,9 +784,4 @@ function describeSettings(settings: ConvertSettings): Record<string, unknown> {
   })) as Record<string, unknown>;
 }
 
-async function writeAtomically(path: string, text: string | Uint8Array): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
+

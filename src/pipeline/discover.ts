@@ -1,7 +1,7 @@
 /** Finds the input files under a folder, in a sorted order that never depends on the file system. */
-import { statSync, type Stats } from 'node:fs';
+import { readdir as readdirCallback, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from '../errors.js';
 import { identifyUnsupported, sniffFormat } from '../image/index.js';
@@ -28,8 +28,17 @@ export interface DiscoveredFile {
 /** What discovery found, split into candidate images and files that are not inputs. */
 export interface Discovery {
   readonly images: readonly DiscoveredFile[];
-  /** Non-image files and symbolic links that were not followed, sorted. */
+  /** Non-image files, symbolic links that were not followed and second paths to one file, sorted. */
   readonly ignored: readonly { readonly relPath: string; readonly reason: string }[];
+  /** Entries that can never be read as an image: `not-a-regular-file`, `broken-link`. */
+  readonly problems: readonly DiscoveryProblem[];
+}
+
+/** An entry of the input tree that is reported, not read. */
+export interface DiscoveryProblem {
+  readonly relPath: string;
+  readonly problem: 'not-a-regular-file' | 'broken-link';
+  readonly reason: string;
 }
 
 /** What {@link discoverFiles} needs to know. */
@@ -68,36 +77,44 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     ignore: [...settings.exclude],
     objectMode: true,
     suppressErrors: false,
+    fs: { readdir: loopSafeReaddir(settings.input) as unknown as typeof readdirCallback },
   });
-  const entries: { relPath: string; symlink: boolean; size: number }[] = [];
+  const entries: Entry[] = [];
+  const problems: DiscoveryProblem[] = [];
   for await (const entry of stream as AsyncIterable<fg.Entry>) {
-    const dirent = entry.dirent;
-    if (dirent.isDirectory()) continue;
-    const symlink = dirent.isSymbolicLink();
-    let size = 0;
-    if (!symlink || settings.followSymlinks) {
-      // Sizes plan the shards. One stat here, not fast-glob's `stats: true`: its walker outruns the
-      // consumer and kept a Stats object per queued entry (~2 KB of heap per file at the peak).
-      const target = statOrNull(join(settings.input, entry.path));
-      // A followed link to a folder is walked by fast-glob itself; only links to files are inputs here.
-      if (target?.isDirectory() === true || (symlink && target === null)) continue;
-      // An unreadable file keeps size 0 and is reported, with its name, when it is read.
-      size = target?.size ?? 0;
-    }
-    entries.push({ relPath: compactString(entry.path), symlink: symlink && !settings.followSymlinks, size });
+    const classified = classifyEntry(entry, settings);
+    if (classified === null) continue;
+    if ('problem' in classified) problems.push(classified);
+    else entries.push(classified);
   }
   // Sort on paths only, by code units, so the order is the same on every machine and locale.
   entries.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+  problems.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
 
   const images: DiscoveredFile[] = [];
   const ignored: { relPath: string; reason: string }[] = [];
   const topDirs = new Map<string, string>();
-  for (const { relPath, symlink, size } of entries) {
+  // Followed links can reach one file by several paths: its own path (no link on the way) is its
+  // input, else the first in sorted order.
+  const firstPathOf = new Map<string, string>();
+  if (settings.followSymlinks) {
+    const realInput = realpathSync(settings.input);
+    for (const { relPath, identity } of entries) {
+      if (identity !== null && !firstPathOf.has(identity) && realOrNull(join(settings.input, relPath)) === join(realInput, relPath)) firstPathOf.set(identity, relPath);
+    }
+  }
+  for (const { relPath, symlink, size, identity } of entries) {
     const path = compactString(join(settings.input, relPath));
     if (symlink) {
       ignored.push({ relPath, reason: 'symbolic link (pass --follow-symlinks to follow)' });
       continue;
     }
+    const first = identity === null ? undefined : firstPathOf.get(identity);
+    if (first !== undefined && first !== relPath) {
+      ignored.push({ relPath, reason: `same file as ${first} (reached through a symbolic link)` });
+      continue;
+    }
+    if (identity !== null) firstPathOf.set(identity, relPath);
     const ext = extname(relPath).slice(1).toLowerCase();
     if (!IMAGE_EXTENSION_SET.has(ext) && !(await looksLikeImage(path, relPath))) {
       ignored.push({ relPath, reason: ext === '' ? 'not an image (no extension)' : `not an image (.${ext})` });
@@ -109,15 +126,97 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     if (top !== null && !topDirs.has(top)) topDirs.set(top, top);
     images.push({ path, relPath, topDir: top === null ? null : (topDirs.get(top) as string), size });
   }
-  return { images, ignored };
+  return { images, ignored, problems };
 }
 
-function statOrNull(path: string): Stats | null {
+/** A listed entry that may be an input; `identity` (dev:ino) only when links are followed. */
+interface Entry {
+  readonly relPath: string;
+  readonly symlink: boolean;
+  readonly size: number;
+  readonly identity: string | null;
+}
+
+/**
+ * Sorts one listed entry by its type, from the listing and stat only: nothing is opened here, as
+ * opening a FIFO waits for a writer and reading a device such as /dev/zero never ends.
+ * Null for a folder (fast-glob walks it itself).
+ */
+function classifyEntry(entry: fg.Entry, settings: DiscoverSettings): Entry | DiscoveryProblem | null {
+  const dirent = entry.dirent;
+  if (dirent.isDirectory()) return null;
+  const relPath = compactString(entry.path);
+  const symlink = dirent.isSymbolicLink();
+  if (symlink && !settings.followSymlinks) return { relPath, symlink: true, size: 0, identity: null };
+  if (!symlink && !dirent.isFile()) return notRegular(relPath, describeType(dirent));
+  // Sizes plan the shards. One stat here, not fast-glob's `stats: true`: its walker outruns the
+  // consumer and kept a Stats object per queued entry (~2 KB of heap per file at the peak).
+  let target: Stats;
   try {
-    return statSync(path);
+    target = statSync(join(settings.input, entry.path));
+  } catch (error) {
+    // An unreadable file keeps size 0 and is reported, with its name, when it is read.
+    if (!symlink) return { relPath, symlink: false, size: 0, identity: null };
+    const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
+    return {
+      relPath,
+      problem: 'broken-link',
+      reason: `${relPath}: ${loop ? 'symbolic link loop' : 'broken symbolic link (its target does not exist)'}`,
+    };
+  }
+  // A followed link to a folder is walked by fast-glob itself; only links to files are inputs here.
+  if (target.isDirectory()) return null;
+  if (!target.isFile()) return notRegular(relPath, describeType(target));
+  const identity = settings.followSymlinks ? `${target.dev}:${target.ino}` : null;
+  return { relPath, symlink: false, size: target.size, identity };
+}
+
+function realOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
   } catch {
     return null;
   }
+}
+
+function notRegular(relPath: string, type: string): DiscoveryProblem {
+  return { relPath, problem: 'not-a-regular-file', reason: `${relPath}: not a regular file (${type}); not read` };
+}
+
+function describeType(info: Pick<Stats, 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string {
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return 'not a file or folder';
+}
+
+/**
+ * A readdir for fast-glob that lists a folder as empty when it is one of its own ancestors (a
+ * followed link such as `a/loop -> ..`), so a loop is walked once rather than until ELOOP. The
+ * test is on ancestors only, so which path is walked never depends on the order of the walk.
+ */
+function loopSafeReaddir(root: string): (path: string, options: unknown, callback: (error: Error | null, entries?: Dirent[]) => void) => void {
+  const chains = new Map<string, readonly string[]>();
+  const rootPath = resolve(root);
+  return (path, options, callback) => {
+    const full = resolve(path);
+    let identity: string;
+    try {
+      const info = statSync(full);
+      identity = `${info.dev}:${info.ino}`;
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    const parent = full === rootPath ? undefined : chains.get(dirname(full));
+    if (parent?.includes(identity) === true) {
+      callback(null, []);
+      return;
+    }
+    chains.set(full, [...(parent ?? []), identity]);
+    readdirCallback(full, options as { withFileTypes: true }, callback);
+  };
 }
 
 /**

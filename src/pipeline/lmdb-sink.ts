@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 // 0.9.70 and writes format 1, the format of every Caffe database.
 import type { Dbi, Env } from 'node-lmdb';
 import { loadLmdb } from './lmdb-module.js';
-import { InputError, OutputExistsError, invalidParameterError } from '../errors.js';
+import { InputError, OutputExistsError, OutputWriteError, invalidParameterError } from '../errors.js';
 import { faultPoint, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 
 /** Settings of {@link LmdbSink}. */
@@ -131,7 +131,7 @@ export class LmdbSink implements RecordSink {
         } catch {
           // already closed by the failed commit
         }
-        if (!MAP_FULL.test(String((error as Error).message))) throw error;
+        if (!MAP_FULL.test(String((error as Error).message))) throw toLmdbWriteError(error, this.settings.dir);
         // Nothing of this batch was kept, so the same batch is retried whole under the bigger map.
         this.mapSize *= 2;
         this.growths++;
@@ -209,4 +209,16 @@ function isRunning(pid: number): boolean {
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
+}
+
+/**
+ * LMDB reports a full disk as an errno message (`No space left on device`, or `Input/output
+ * error` when the write-back of a mapped page fails): one line naming the folder instead.
+ */
+function toLmdbWriteError(error: unknown, dir: string): unknown {
+  const message = String((error as Error | undefined)?.message ?? '');
+  if (/No space left|ENOSPC|MDB_DISK_FULL/i.test(message)) return new OutputWriteError(dir, 'disk full', { cause: error });
+  if (/Input\/output error|EIO\b/i.test(message)) return new OutputWriteError(dir, 'input/output error (is the disk full?)', { cause: error });
+  if (/Read-only file system|EROFS/i.test(message)) return new OutputWriteError(dir, 'read-only file system', { cause: error });
+  return error;
 }

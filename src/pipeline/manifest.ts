@@ -35,7 +35,7 @@ export interface ManifestProblem {
   readonly line: number;
   /** `<manifest>:<line>`, or the row's path when known. */
   readonly path: string;
-  readonly problem: 'missing-file' | 'malformed' | 'unknown-label';
+  readonly problem: 'missing-file' | 'not-a-regular-file' | 'malformed' | 'unknown-label';
   readonly reason: string;
 }
 
@@ -420,15 +420,14 @@ export async function readManifestText(
         continue;
       }
       const { path, relPath } = resolvePath(pathCell);
-      let size: number;
-      try {
-        const info = await stat(path);
-        if (!info.isFile()) throw new Error('not a file');
-        size = info.size;
-      } catch {
-        problems.push({ line: row.line, path: relPath, problem: 'missing-file', reason: `${name}:${row.line}: ${relPath}: file not found` });
+      const info = await stat(path).catch(() => null);
+      if (info === null || !info.isFile()) {
+        // Same kind as discovery's for a FIFO or device: it is never opened.
+        const [problem, what] = info === null ? ['missing-file', 'file not found'] as const : ['not-a-regular-file', 'not a regular file; not read'] as const;
+        problems.push({ line: row.line, path: relPath, problem, reason: `${name}:${row.line}: ${relPath}: ${what}` });
         continue;
       }
+      const size = info.size;
       const extra = new Map<string, CellValue>();
       let label: CellValue | null = null;
       let bad: string | null = null;

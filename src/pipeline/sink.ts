@@ -1,10 +1,11 @@
 /** Where framed records go: sharded TFRecord files written atomically, or one stream to stdout. */
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { OutputExistsError } from '../errors.js';
+import { IncompleteRunError, OutputExistsError } from '../errors.js';
 import { readRecordFile, RecordWriter, type Compression } from '../record/index.js';
+import { makeFolder, trackTemp, untrackTemp } from './publish.js';
 
 /** One record on its way out, with what a sink needs to place it. */
 export interface SinkRecord {
@@ -109,6 +110,9 @@ export async function checkOutputFree(dir: string, prefix: string, extraNames: r
     return;
   }
   const pattern = shardNamePattern(prefix);
+  // Resume sidecars of complete shards: a run was killed before its summary was published.
+  const complete = names.filter((name) => name.startsWith('.') && name.endsWith('.json') && pattern.test(name.slice(1, -'.json'.length)));
+  if (complete.length > 0) throw new IncompleteRunError(dir, prefix, complete.length);
   const clash = names.sort().find((name) => pattern.test(name) || extraNames.includes(name));
   if (clash !== undefined) throw new OutputExistsError(join(dir, clash));
 }
@@ -128,23 +132,63 @@ interface ShardSidecar {
   readonly meta: unknown;
 }
 
+/** Where a fault can be injected: records, shard completion, final renames, staged sidecars, LMDB commits. */
+export type FaultPointName = 'record' | 'shard' | 'rename' | 'stage' | 'commit' | 'read';
+
 /**
- * Fault injection for the kill-and-resume tests: IMG2TFRECORD_FAULT=<point>:<n> SIGKILLs the
- * process the n-th time it passes <point> ('record', 'shard', 'rename'; 'commit' for an LMDB
- * transaction). Unset in normal use.
+ * Fault injection for the kill-and-resume and full-disk tests: IMG2TFRECORD_FAULT=<point>:<n>
+ * SIGKILLs the process the n-th time it passes <point>; IMG2TFRECORD_FAULT=<point>:<n>:<ERRNO>
+ * (e.g. `stage:2:ENOSPC`, `rename:1:EROFS`) throws that file-system error there instead, as a
+ * full or read-only disk would; `read:<n>:STALL` makes the n-th input's read never finish, as a
+ * read stuck on a dead network disk does (see {@link stallPoint}). Read on each pass (tests set it
+ * in-process). Unset in normal use.
  */
-const FAULT = /^(record|shard|rename|commit):(\d+)$/.exec(process.env.IMG2TFRECORD_FAULT ?? '');
 const faultCounts = new Map<string, number>();
-export function faultPoint(point: 'record' | 'shard' | 'rename' | 'commit'): void {
-  if (FAULT === null || FAULT[1] !== point) return;
+let faultSpec: { env: string; match: RegExpExecArray | null } = { env: '', match: null };
+function currentFault(): RegExpExecArray | null {
+  const env = process.env.IMG2TFRECORD_FAULT ?? '';
+  if (env !== faultSpec.env) {
+    faultSpec = { env, match: /^(record|shard|rename|stage|commit|read):(\d+)(?::(E[A-Z]+|STALL))?$/.exec(env) };
+    faultCounts.clear();
+  }
+  return faultSpec.match;
+}
+export function faultPoint(point: FaultPointName, path?: string): void {
+  const fault = currentFault();
+  if (fault === null || fault[1] !== point) return;
   const n = (faultCounts.get(point) ?? 0) + 1;
   faultCounts.set(point, n);
-  if (n === Number(FAULT[2])) process.kill(process.pid, 'SIGKILL');
+  if (n !== Number(fault[2]) || fault[3] === 'STALL') return;
+  if (fault[3] === undefined) {
+    process.kill(process.pid, 'SIGKILL');
+    return;
+  }
+  const error = new Error(`${fault[3]}: injected fault at ${point} ${n}`) as NodeJS.ErrnoException;
+  error.code = fault[3];
+  if (path !== undefined) error.path = path;
+  throw error;
+}
+
+/**
+ * Fault injection for the interrupt tests: resolves at once, except at the n-th pass through
+ * `point` under IMG2TFRECORD_FAULT=<point>:<n>:STALL, where it never resolves.
+ */
+export function stallPoint(point: FaultPointName, signal?: AbortSignal): Promise<void> {
+  const fault = currentFault();
+  if (fault === null || fault[1] !== point || fault[3] !== 'STALL') return Promise.resolve();
+  const n = (faultCounts.get(point) ?? 0) + 1;
+  faultCounts.set(point, n);
+  if (n !== Number(fault[2])) return Promise.resolve();
+  // A timer keeps the process alive while stalled, as a stuck read does; an abort abandons it.
+  const timer = setInterval(() => undefined, 60_000);
+  signal?.addEventListener('abort', () => clearInterval(timer), { once: true });
+  return new Promise(() => undefined);
 }
 
 /** Whether the next pass through `point` is the one {@link faultPoint} kills at. */
 function isNextFault(point: 'record'): boolean {
-  return FAULT !== null && FAULT[1] === point && (faultCounts.get(point) ?? 0) + 1 === Number(FAULT[2]);
+  const fault = currentFault();
+  return fault !== null && fault[1] === point && fault[3] === undefined && (faultCounts.get(point) ?? 0) + 1 === Number(fault[2]);
 }
 
 /**
@@ -176,7 +220,7 @@ export class TfrecordShardSink implements RecordSink {
   private readonly kept = new Map<number, KeptShard>();
   private readonly createdHere: string[] = [];
   private current: OpenShard | null = null;
-  private state: 'open' | 'finished' | 'aborted' = 'open';
+  private state: 'open' | 'sealed' | 'finished' | 'aborted' = 'open';
   private prepared = false;
 
   constructor(settings: ShardSinkSettings) {
@@ -203,7 +247,7 @@ export class TfrecordShardSink implements RecordSink {
     if (this.prepared) return this.kept;
     this.prepared = true;
     const { dir, shardCount } = this.settings;
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
     const names = await readdir(dir);
     for (let index = 0; index < shardCount; index++) {
       if (!this.owns(index)) continue;
@@ -265,6 +309,7 @@ export class TfrecordShardSink implements RecordSink {
   private open(index: number): void {
     const tempPath = join(this.settings.dir, `.${this.name(index)}.tmp-${this.tempTag}`);
     this.createdHere.push(tempPath);
+    trackTemp(tempPath);
     // A large buffer lets the writer send many records per writev.
     const stream = createWriteStream(tempPath, { highWaterMark: WRITE_BUFFER_BYTES });
     const writer = new RecordWriter(stream, { compression: this.settings.compression });
@@ -281,9 +326,11 @@ export class TfrecordShardSink implements RecordSink {
     const current = this.current as OpenShard;
     this.current = null;
     await current.writer.close();
+    await syncFile(current.tempPath);
     const paths = this.paths(index);
     this.createdHere.push(paths.complete, paths.sidecar);
     await rename(current.tempPath, paths.complete);
+    untrackTemp(current.tempPath);
     const sidecar: ShardSidecar = {
       fingerprint: this.settings.fingerprints?.[index] ?? '',
       records: current.writer.records,
@@ -295,37 +342,80 @@ export class TfrecordShardSink implements RecordSink {
     faultPoint('shard');
   }
 
+  /**
+   * Publishes every shard: {@link seal}, the renames, then {@link settle}. A conversion does the
+   * three steps itself, with its sidecars renamed in the same publication.
+   */
   async finish(): Promise<readonly ShardInfo[]> {
-    if (this.state !== 'open') throw new Error(`TfrecordShardSink.finish after ${this.state}`);
+    const shards = await this.seal();
+    for (const { from, to } of await this.plannedMoves()) {
+      await rename(from, to);
+      faultPoint('rename');
+    }
+    await this.settle();
+    return shards;
+  }
+
+  /**
+   * Completes every owned shard (all written and synced, still under hidden names) and checks that
+   * no final name is taken. Returns the shards as they will be published.
+   */
+  async seal(): Promise<readonly ShardInfo[]> {
+    if (this.state !== 'open') throw new Error(`TfrecordShardSink.seal after ${this.state}`);
     await this.prepare();
-    const { dir, prefix, overwrite, shardCount } = this.settings;
+    const { overwrite, shardCount } = this.settings;
     for (let index = 0; index < shardCount; index++) {
       if (this.owns(index) && !this.kept.has(index) && !this.completed.has(index)) await this.completeShard(index, null);
     }
-    this.state = 'finished';
-    const owned = [...Array(shardCount).keys()].filter((i) => this.owns(i));
+    this.state = 'sealed';
+    const owned = this.ownedShards();
     if (!overwrite && this.settings.resume !== true) {
       for (const index of owned) {
         if (await exists(this.paths(index).final)) {
           await this.removeCreated();
+          this.state = 'aborted';
           throw new OutputExistsError(this.paths(index).final);
         }
       }
     }
     const shards: ShardInfo[] = [];
     for (const index of owned) {
-      const paths = this.paths(index);
-      if (await exists(paths.complete)) {
-        await rename(paths.complete, paths.final);
-        faultPoint('rename');
-      }
       const records = this.kept.get(index)?.records ?? this.completed.get(index)?.records ?? 0;
-      shards.push({ file: this.name(index), records, bytes: (await stat(paths.final)).size });
+      shards.push({ file: this.name(index), records, bytes: (await stat(await this.locate(this.name(index)))).size });
     }
-    // Sidecars go last: until every shard is final, a resumed run still needs them.
+    return shards;
+  }
+
+  /** Where the bytes of shard file `file` (a sealed shard's name) are now: its hidden complete file, or its final name. */
+  async locate(file: string): Promise<string> {
+    const complete = join(this.settings.dir, `.${file}.complete`);
+    return (await exists(complete)) ? complete : join(this.settings.dir, file);
+  }
+
+  /** The renames that publish the sealed shards (complete file -> final name; a kept final shard has none). */
+  async plannedMoves(): Promise<{ readonly from: string; readonly to: string }[]> {
+    if (this.state !== 'sealed') throw new Error(`TfrecordShardSink.plannedMoves while ${this.state}`);
+    const moves: { from: string; to: string }[] = [];
+    for (const index of this.ownedShards()) {
+      const paths = this.paths(index);
+      if (await exists(paths.complete)) moves.push({ from: paths.complete, to: paths.final });
+    }
+    return moves;
+  }
+
+  /** After the publication: drops the resume sidecars and, with overwrite, older shards of the prefix. */
+  async settle(): Promise<void> {
+    if (this.state !== 'sealed') throw new Error(`TfrecordShardSink.settle while ${this.state}`);
+    this.state = 'finished';
+    const { dir, prefix, overwrite, shardCount } = this.settings;
+    const owned = this.ownedShards();
+    // Sidecars go last: until every shard and the summary are final, a resumed run still needs them.
     for (const index of owned) await rm(this.paths(index).sidecar, { force: true });
     if (overwrite && owned.length === shardCount) await removeStaleShards(dir, prefix, new Set(owned.map((i) => this.name(i))));
-    return shards;
+  }
+
+  private ownedShards(): number[] {
+    return [...Array(this.settings.shardCount).keys()].filter((i) => this.owns(i));
   }
 
   /** The meta recorded for a kept shard (from an earlier run). */
@@ -334,7 +424,7 @@ export class TfrecordShardSink implements RecordSink {
   }
 
   async abort(): Promise<void> {
-    if (this.state !== 'open') return;
+    if (this.state !== 'open' && this.state !== 'sealed') return;
     this.state = 'aborted';
     const current = this.current;
     this.current = null;
@@ -344,12 +434,23 @@ export class TfrecordShardSink implements RecordSink {
 
   private async removeCreated(): Promise<void> {
     await Promise.all(this.createdHere.map((path) => rm(path, { force: true })));
+    for (const path of this.createdHere) untrackTemp(path);
   }
 }
 
 /** A payload as a list of parts. */
 export function asParts(payload: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
   return payload instanceof Uint8Array ? [payload] : payload;
+}
+
+/** Flushes a written file to disk, so a full disk shows here and not after the rename. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

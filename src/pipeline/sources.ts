@@ -91,7 +91,8 @@ function fromManifest(manifest: Awaited<ReturnType<typeof readManifest>>, kind: 
 }
 
 async function fromFolder(settings: ConvertSettings): Promise<Gathered> {
-  const { images, ignored } = await discoverFiles(settings);
+  const discovery = await discoverFiles(settings);
+  const { images, ignored } = discovery;
   const tops = new Set(images.filter((f) => f.topDir !== null).map((f) => f.topDir as string));
   // TFDS ImageFolder's root/<split>/<class>/* : every top folder a split name, images below them.
   const preSplit = tops.size > 0 && [...tops].every((t) => SPLIT_FOLDERS[t] !== undefined) && images.every((f) => f.topDir !== null);
@@ -105,7 +106,7 @@ async function fromFolder(settings: ConvertSettings): Promise<Gathered> {
   // --resplit: the split folders only pool the files; the classes below them stay.
   const keepSplits = preSplit && !settings.resplit;
   const inputs: InputItem[] = [];
-  const problems: SourceProblem[] = [];
+  const problems: SourceProblem[] = discovery.problems.map((p) => ({ path: p.relPath, problem: p.problem, reason: p.reason }));
   const hasClasses = preSplit ? images.some((f) => f.relPath.split('/').length >= 3) : tops.size > 0;
   for (const file of images) {
     const parts = file.relPath.split('/');

@@ -1,8 +1,9 @@
 /** Worker slices of a distributed run: which worker this is, and merging the workers' summaries. */
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, invalidParameterError, UsageError } from '../errors.js';
-import { addClass, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from './convert.js';
+import { toOutputError } from './publish.js';
+import { addClass, DEFAULT_PREFIX, summaryFileName, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from './convert.js';
 
 /** A worker's place in a run of `count` workers. */
 export interface WorkerSlice {
@@ -56,8 +57,29 @@ export interface MergeReport {
   readonly missing: readonly string[];
 }
 
+/** `dataset.<I>-of-<N>.json`, or `<prefix>.dataset.<I>-of-<N>.json` for a run of another prefix. */
+const WORKER_SUMMARY = /^(?:([A-Za-z0-9][A-Za-z0-9._-]*)\.)?dataset\.\d+-of-\d+\.json$/;
+
 /**
- * Combines the `dataset.<I>-of-<N>.json` of every worker in `dir` into `dataset.json`: counts,
+ * The shard prefixes whose worker summaries are in `dir`, sorted (the default prefix for plain
+ * `dataset.<I>-of-<N>.json`).
+ *
+ * @example
+ * await listWorkerPrefixes('out/'); // ['train', 'validation']
+ */
+export async function listWorkerPrefixes(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => { throw new InputError(`${dir}: folder not found`, { path: dir }); });
+  const prefixes = new Set<string>();
+  for (const name of names) {
+    const match = WORKER_SUMMARY.exec(name);
+    if (match !== null) prefixes.add(match[1] ?? DEFAULT_PREFIX);
+  }
+  return [...prefixes].sort();
+}
+
+/**
+ * Combines the `dataset.<I>-of-<N>.json` of every worker in `dir` into `dataset.json` (for another
+ * `prefix`: `<prefix>.dataset.<I>-of-<N>.json` into `<prefix>.dataset.json`): counts,
  * errors and shards added up, after checking that all N workers are there and ran the same plan,
  * and that every planned shard exists with the size its worker recorded. When one does not,
  * `missing` names it and dataset.json is not written, so it never lists a shard that is not there.
@@ -65,9 +87,9 @@ export interface MergeReport {
  * @example
  * const { summary, missing } = await mergeSummaries('out/');
  */
-export async function mergeSummaries(dir: string): Promise<MergeReport> {
+export async function mergeSummaries(dir: string, prefix: string = DEFAULT_PREFIX): Promise<MergeReport> {
   const names = (await readdir(dir).catch(() => { throw new InputError(`${dir}: folder not found`, { path: dir }); }))
-    .filter((n) => /^dataset\.\d+-of-\d+\.json$/.test(n));
+    .filter((n) => (WORKER_SUMMARY.exec(n)?.[1] ?? (WORKER_SUMMARY.test(n) ? DEFAULT_PREFIX : null)) === prefix);
   if (names.length === 0) throw new InputError(`${dir}: no worker summaries (dataset.<I>-of-<N>.json) to merge`, { path: dir });
   const parts: ConvertSummary[] = [];
   for (const name of names) parts.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as ConvertSummary);
@@ -135,8 +157,14 @@ export async function mergeSummaries(dir: string): Promise<MergeReport> {
     schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })) },
   };
   if (missing.length > 0) return { summary, missing };
-  const temp = join(dir, `dataset.json.tmp-${process.pid}`);
-  await writeFile(temp, `${JSON.stringify(summary, null, 2)}\n`);
-  await rename(temp, join(dir, 'dataset.json'));
+  const target = summaryFileName(prefix);
+  const temp = join(dir, `.${target}.tmp-${process.pid}`);
+  try {
+    await writeFile(temp, `${JSON.stringify(summary, null, 2)}\n`);
+    await rename(temp, join(dir, target));
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw toOutputError(error, dir);
+  }
   return { summary, missing };
 }

@@ -156,12 +156,12 @@ test('SIGINT / SIGTERM mid-run (a real child process): exit 130 / 143, temp file
     const input = join(root, 'in');
     await cp(join(SAMPLE, 'animals'), join(input, 'a'), { recursive: true });
     await mkdir(join(input, 'z'));
-    // A FIFO as the last input holds the run mid-shard: reading it blocks until the test writes to it.
-    const fifo = join(input, 'z', 'pipe.jpg');
-    execFileSync('mkfifo', [fifo]);
+    // A FIFO is reported, never opened, so it cannot hold the run; a read that never ends (a
+    // stuck disk) at the last input does, mid-shard.
+    execFileSync('mkfifo', [join(input, 'z', 'pipe.jpg')]);
     const out = join(root, 'out');
     const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'convert', input, '-o', out, '--jobs', '1'], {
-      cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: ROOT, env: { ...process.env, CI: 'true', IMG2TFRECORD_FAULT: 'read:2:STALL' }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
@@ -169,9 +169,8 @@ test('SIGINT / SIGTERM mid-run (a real child process): exit 130 / 143, temp file
     const names = async (): Promise<string[]> => readdir(out).catch(() => []);
     await until(async () => (await names()).some((n) => n.includes('.tmp-')), child, 'a shard was opened');
     child.kill(signal);
-    // Cleanup does not wait for the read stuck on the FIFO.
+    // Cleanup does not wait for the stuck read.
     await until(async () => (await names()).length === 0, child, 'its temp files were removed');
-    await writeFile(fifo, '');
     assert.equal(await exited, code, stderr);
     assert.deepEqual(await names(), [], 'no shard, temp file, labels.txt or dataset.json left');
     assert.match(stderr, new RegExp(`interrupted by ${signal}; partial output removed`));
