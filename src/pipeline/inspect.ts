@@ -1,7 +1,7 @@
 /** Reads record files back: iterate Examples with offsets, and summarise files without decoding images. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeExample, type DecodedExample, type Features } from '../example/index.js';
+import { decodeExample, formatKey, type DecodedExample, type Features } from '../example/index.js';
 import { describeEncoded, sniffFormat } from '../image/index.js';
 import { openRecordStream, readRecords, type Compression, type ReadRecordsOptions } from '../record/index.js';
 import { datumToFeatures, readDatums } from './lmdb-read.js';
@@ -38,7 +38,8 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
   if (await isLmdbDir(file)) {
     // Caffe LMDB: offsets are record positions (an LMDB has no byte stream to point into).
     for await (const { index, key, datum } of readDatums(file)) {
-      const example: DecodedExample = { features: datumToFeatures(key, datum), unknownFields: [] };
+      const features = datumToFeatures(key, datum);
+      const example: DecodedExample = { features, featureMap: new Map(Object.entries(features)), emptyKeys: [], unknownFields: [] };
       yield { file, index, offset: index, length: datum.data?.length ?? 0, example, features: example.features, kind: 'example' };
     }
     return;
@@ -138,7 +139,10 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
     for await (const entry of readExamples(file)) {
       records++;
       if (entry.kind === 'sequence-example') sequenceExamples++;
-      for (const [key, feature] of Object.entries(entry.features)) {
+      // The Map, not Object.entries: every key counts, "__proto__" and non-UTF-8 ones included.
+      for (const [rawKey, feature] of entry.example.featureMap) {
+        // Shown escaped when not UTF-8; formatKey never gives two keys the same text.
+        const key = formatKey(rawKey);
         let s = stats.get(key);
         if (s === undefined) {
           s = {

@@ -1,11 +1,10 @@
 /** Record files on disk: open with compression detected from the bytes, read, and write. */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { pipeline, type Readable, type Transform } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
-import { CorruptRecordError, InputError, TruncatedRecordError } from '../errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../errors.js';
 import { detectCompression, type Compression } from './compression.js';
 import { HEADER_BYTES } from './frame.js';
+import { inflateFile } from './inflate.js';
 import { readRecords, type ReadRecordsOptions, type RecordEntry } from './reader.js';
 import { RecordWriter } from './writer.js';
 
@@ -45,42 +44,20 @@ export async function openRecordStream(path: string): Promise<{ compression: Com
 // Lazy: nothing is opened until the chunks are iterated, so asking only for `compression` leaks no
 // file descriptor, and stopping early (or any error) closes the file.
 async function* readChunks(path: string, compression: Compression): AsyncGenerator<Uint8Array> {
-  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   if (compression === 'none') {
-    yield* file as AsyncIterable<Buffer>;
+    yield* createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
     return;
   }
-  // Node's gunzip reads every member of a multi-member file (Hadoop's GzipCodec writes those).
-  yield* decompress(file, compression === 'gzip' ? createGunzip() : createInflate(), path);
-}
-
-async function* decompress(file: Readable, inflate: Transform, path: string): AsyncGenerator<Uint8Array> {
-  // pipeline, not pipe: a read error reaches the consumer, and a consumer that stops early (or an
-  // error) destroys both streams, so the file descriptor is closed either way.
-  pipeline(file, inflate, () => {
-    // Errors surface from iterating `inflate` below.
-  });
-  let produced = 0;
+  let handle: FileHandle;
   try {
-    for await (const chunk of inflate as AsyncIterable<Buffer>) {
-      produced += chunk.length;
-      yield chunk;
-    }
+    handle = await open(path, 'r');
   } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    if (typeof err.code !== 'string' || !err.code.startsWith('Z_')) throw error; // an I/O error, not the data
-    // The reader re-bases these on the record being read; `produced` is only the fallback offset.
-    let mapped: TruncatedRecordError | CorruptRecordError;
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
-      mapped = new TruncatedRecordError(produced, `compressed stream ends early (${err.message})`, { path });
-    } else {
-      mapped = new CorruptRecordError(produced, 'compression', `cannot decompress: ${err.message}`, { path });
-    }
-    mapped.cause = error;
-    throw mapped;
+    throw new InputError(`${path}: cannot open: ${(error as Error).message}`, { path });
+  }
+  try {
+    yield* inflateFile(handle, compression, path);
   } finally {
-    file.destroy();
-    inflate.destroy();
+    await handle.close();
   }
 }
 

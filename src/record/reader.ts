@@ -19,7 +19,7 @@ export interface RecordEntry {
 
 /** Options of {@link readRecords}. */
 export interface ReadRecordsOptions {
-  /** Largest record accepted, checked before allocating (default 1 GiB). */
+  /** Largest record accepted, checked before allocating (default 256 MiB), in plain and compressed streams. */
   readonly maxRecordSize?: number;
   /** Named in error messages. */
   readonly path?: string;
@@ -28,7 +28,9 @@ export interface ReadRecordsOptions {
 }
 
 /** Default maximum record size: far above any image, far below what would exhaust memory. */
-export const DEFAULT_MAX_RECORD_SIZE = 1024 ** 3;
+// 256 MiB, for plain and compressed files alike: a 1 MB gzip can hold a 1 GiB record, and the
+// reader holds a whole record in memory, so the limit is what bounds memory on hostile input.
+export const DEFAULT_MAX_RECORD_SIZE = 256 * 1024 ** 2;
 
 /** The largest Buffer this Node can allocate: a bigger maximum record size could never be honoured. */
 const MAX_LENGTH = constants.MAX_LENGTH;
@@ -201,13 +203,15 @@ async function* iterateRecords(source: AsyncIterable<Uint8Array>, settings: Sett
 function rebase(error: unknown, offset: number, index: number, frameBytes: number, context: { readonly path?: string }): unknown {
   const path = context.path ?? (error instanceof Img2TfrecordError ? error.context.path : undefined);
   const fullContext = path === undefined ? { recordIndex: index } : { path, recordIndex: index };
-  const why = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  const detail = error instanceof TruncatedRecordError || error instanceof CorruptRecordError ? error.detail : String(error);
+  const why = error instanceof Error && error.cause instanceof Error ? `${detail}: ${error.cause.message}` : detail;
+  // At a frame boundary every record before is whole: the damage is after them, not in a record.
+  const where = frameBytes === 0 ? `after ${index} complete record${index === 1 ? '' : 's'}` : `${frameBytes} bytes into record ${index}`;
   let rebased: Img2TfrecordError;
   if (error instanceof TruncatedRecordError) {
-    const where = frameBytes === 0 ? `before record ${index}` : `${frameBytes} bytes into record ${index}`;
     rebased = new TruncatedRecordError(offset, `the source is cut short (${why}) ${where}`, fullContext);
   } else if (error instanceof CorruptRecordError && error.region === 'compression') {
-    rebased = new CorruptRecordError(offset, 'compression', `cannot decompress record ${index} (${why})`, fullContext);
+    rebased = new CorruptRecordError(offset, 'compression', `${why}, ${where}`, fullContext);
   } else {
     return error;
   }
