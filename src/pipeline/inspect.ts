@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeExample, formatKey, type DecodedExample, type Features } from '../example/index.js';
 import { describeEncoded, sniffFormat } from '../image/index.js';
-import { openRecordStream, readRecords, type Compression, type ReadRecordsOptions } from '../record/index.js';
+import { CorruptRecordError } from '../errors.js';
+import { openRecordStream, readRecords, type Compression, type OpenedRecordStream, type ReadRecordsOptions } from '../record/index.js';
 import { datumToFeatures, readDatums } from './lmdb-read.js';
 import { isLmdbDir } from './record-files.js';
 import { matchSchema } from './schema.js';
@@ -44,8 +45,11 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
     }
     return;
   }
-  const { chunks } = await openRecordStream(file);
-  for await (const record of readRecords(chunks, { ...options, path: file })) {
+  const opened = await openRecordStream(file);
+  const foreign = describeForeignFile(opened);
+  if (foreign !== null) throw new CorruptRecordError(0, 'length', foreign, { path: file, recordIndex: 0 });
+  const { chunks, streamBytes } = opened;
+  for await (const record of readRecords(chunks, { ...(streamBytes === undefined ? {} : { streamBytes }), ...options, path: file })) {
     const decoded = decodeExample(record.data, { path: file, offset: record.offset, recordIndex: record.index });
     yield {
       file,
@@ -57,6 +61,23 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
       kind: decoded.unknownFields.includes(2) ? 'sequence-example' : 'example',
     };
   }
+}
+
+const FORMAT_NAMES: Readonly<Record<string, string>> = { jpeg: 'a JPEG', png: 'a PNG', gif: 'a GIF', bmp: 'a BMP', webp: 'a WebP', tiff: 'a TIFF', avif: 'an AVIF', heif: 'a HEIF', svg: 'an SVG', jp2: 'a JPEG 2000' };
+
+/**
+ * For a file whose first bytes are neither a frame header nor GZIP/ZLIB: "not a TFRecord file
+ * (starts like a JPEG)" when they look like an image, else null (the reader's length-CRC error
+ * says it). Without this, a JPEG given to verify reads as "length CRC mismatch in record 0".
+ *
+ * @example
+ * describeForeignFile(await openRecordStream('photo.jpg')); // 'not a TFRecord file (starts like a JPEG)'
+ */
+export function describeForeignFile(opened: Pick<OpenedRecordStream, 'detected' | 'head'>): string | null {
+  if (opened.detected !== 'unknown') return null;
+  const format = sniffFormat(opened.head);
+  if (format === null) return null;
+  return `not a TFRecord file (starts like ${FORMAT_NAMES[format] ?? `a ${format.toUpperCase()} file`})`;
 }
 
 /** Statistics of one feature key over a set of records. */

@@ -21,11 +21,13 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * @example
  * const { compression, chunks } = await openRecordStream('train.tfrecord.gz'); // compression: 'gzip'
  */
-export async function openRecordStream(path: string): Promise<{ compression: Compression; chunks: AsyncIterable<Uint8Array> }> {
+export async function openRecordStream(path: string): Promise<OpenedRecordStream> {
   let head: Buffer;
+  let size: number;
   try {
     const handle = await open(path, 'r');
     try {
+      size = (await handle.stat()).size;
       head = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await handle.read(head, 0, HEADER_BYTES, 0);
       head = head.subarray(0, bytesRead);
@@ -38,7 +40,22 @@ export async function openRecordStream(path: string): Promise<{ compression: Com
   const detected = detectCompression(head);
   // Unknown bytes are read as plain so the reader reports a corrupt length CRC at offset 0.
   const compression: Compression = detected === 'unknown' ? 'none' : detected;
-  return { compression, chunks: readChunks(path, compression) };
+  return {
+    compression, detected, head, chunks: readChunks(path, compression),
+    ...(compression === 'none' ? { streamBytes: size } : {}),
+  };
+}
+
+/** What {@link openRecordStream} found. */
+export interface OpenedRecordStream {
+  readonly compression: Compression;
+  /** 'unknown' when the first bytes are neither a frame header nor GZIP/ZLIB (read as plain). */
+  readonly detected: Compression | 'unknown';
+  /** The first (up to 12) bytes of the file. */
+  readonly head: Uint8Array;
+  /** Bytes of the uncompressed stream when known (plain files): pass to readRecords. */
+  readonly streamBytes?: number;
+  readonly chunks: AsyncIterable<Uint8Array>;
 }
 
 // Lazy: nothing is opened until the chunks are iterated, so asking only for `compression` leaks no
@@ -68,8 +85,8 @@ async function* readChunks(path: string, compression: Compression): AsyncGenerat
  * for await (const r of readRecordFile('train-00000-of-00001.tfrecord')) console.log(r.index, r.offset);
  */
 export async function* readRecordFile(path: string, options: Omit<ReadRecordsOptions, 'path'> = {}): AsyncGenerator<RecordEntry> {
-  const { chunks } = await openRecordStream(path);
-  yield* readRecords(chunks, { ...options, path });
+  const { chunks, streamBytes } = await openRecordStream(path);
+  yield* readRecords(chunks, { ...(streamBytes === undefined ? {} : { streamBytes }), ...options, path });
 }
 
 /**

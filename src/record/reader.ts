@@ -25,6 +25,11 @@ export interface ReadRecordsOptions {
   readonly path?: string;
   /** 'throw' (default) stops at a bad data CRC; 'yield' flags it and goes on, as a verifier wants. */
   readonly onBadDataCrc?: 'throw' | 'yield';
+  /**
+   * Length of the whole stream when known (a plain file's size): a record that would end past it
+   * is truncated at once, as TensorFlow reports it, without reading or buffering anything.
+   */
+  readonly streamBytes?: number;
 }
 
 /** Default maximum record size: far above any image, far below what would exhaust memory. */
@@ -120,13 +125,18 @@ export function readRecords(source: AsyncIterable<Uint8Array>, options: ReadReco
     throw invalidParameterError('onBadDataCrc', "one of 'throw', 'yield'", onBadDataCrc);
   }
   if (options.path !== undefined && typeof options.path !== 'string') throw invalidParameterError('path', 'string', options.path);
-  const settings: Settings = { maxRecordSize, onBadDataCrc, context: options.path === undefined ? {} : { path: options.path } };
+  const streamBytes = options.streamBytes ?? Infinity;
+  if (streamBytes !== Infinity && (!Number.isSafeInteger(streamBytes) || streamBytes < 0)) {
+    throw invalidParameterError('streamBytes', 'non-negative integer', streamBytes);
+  }
+  const settings: Settings = { maxRecordSize, onBadDataCrc, streamBytes, context: options.path === undefined ? {} : { path: options.path } };
   return iterateRecords(source, settings);
 }
 
 interface Settings {
   readonly maxRecordSize: number;
   readonly onBadDataCrc: 'throw' | 'yield';
+  readonly streamBytes: number;
   readonly context: { readonly path?: string };
 }
 
@@ -168,6 +178,15 @@ async function* iterateRecords(source: AsyncIterable<Uint8Array>, settings: Sett
         throw new CorruptRecordError(offset, 'length', `length CRC mismatch in record ${index}`, { ...context, recordIndex: index });
       }
       const length64 = header.readBigUInt64LE(0);
+      const left = settings.streamBytes - offset - HEADER_BYTES;
+      // Past the end of a stream of known length: truncated, as TensorFlow says, whatever the length.
+      if (left !== Infinity && length64 + BigInt(FOOTER_BYTES) > BigInt(left)) {
+        throw new TruncatedRecordError(
+          offset,
+          `record ${index} declares ${length64} data bytes but the stream ends ${left} bytes after its header (need ${length64 + BigInt(FOOTER_BYTES)})`,
+          { ...context, recordIndex: index },
+        );
+      }
       // Before buffering or allocating anything for the payload: a CRC-valid header may still lie.
       if (length64 > BigInt(maxRecordSize)) {
         throw new RecordTooLargeError(offset, Number(length64), maxRecordSize, { ...context, recordIndex: index });
