@@ -1,7 +1,7 @@
 /** Reads record files back: iterate Examples with offsets, and summarise files without decoding images. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeExample, formatKey, type DecodedExample, type Features } from '../example/index.js';
+import { decodeExample, decodeKey, formatKey, type DecodedExample, type Features } from '../example/index.js';
 import { describeEncoded, sniffFormat } from '../image/index.js';
 import { CorruptRecordError } from '../errors.js';
 import { openRecordStream, readRecords, type Compression, type OpenedRecordStream, type ReadRecordsOptions } from '../record/index.js';
@@ -83,7 +83,8 @@ export function describeForeignFile(opened: Pick<OpenedRecordStream, 'detected' 
 /** Statistics of one feature key over a set of records. */
 export interface KeyStats {
   readonly key: string;
-  readonly type: 'bytes' | 'float' | 'int64' | 'mixed';
+  /** 'none' while every occurrence is an empty feature (a Feature with no list set). */
+  readonly type: 'bytes' | 'float' | 'int64' | 'mixed' | 'none';
   /** Records that carry the key. */
   readonly records: number;
   readonly minValues: number;
@@ -161,13 +162,15 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
       records++;
       if (entry.kind === 'sequence-example') sequenceExamples++;
       // The Map, not Object.entries: every key counts, "__proto__" and non-UTF-8 ones included.
+      const empty = new Set(entry.example.emptyKeys);
       for (const [rawKey, feature] of entry.example.featureMap) {
         // Shown escaped when not UTF-8; formatKey never gives two keys the same text.
         const key = formatKey(rawKey);
+        const kind = empty.has(rawKey) ? 'none' : feature.kind;
         let s = stats.get(key);
         if (s === undefined) {
           s = {
-            type: feature.kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
+            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
             overflow: false, formats: new Map(), minWidth: Infinity, maxWidth: 0, minHeight: Infinity, maxHeight: 0,
           };
           stats.set(key, s);
@@ -175,9 +178,13 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         const n = feature.values.length;
         // An empty feature (no kind set, or an empty list) says nothing about the key's type.
         if (n > 0) {
-          if (s.records === s.empty) s.type = feature.kind;
-          else if (s.type !== feature.kind) s.type = 'mixed';
-        } else s.empty++;
+          if (s.records === s.empty) s.type = kind;
+          else if (s.type !== kind) s.type = 'mixed';
+        } else {
+          s.empty++;
+          // An empty list of a kind says more than no list at all.
+          if (s.type === 'none' && kind !== 'none') s.type = kind;
+        }
         s.records++;
         s.minValues = Math.min(s.minValues, n);
         s.maxValues = Math.max(s.maxValues, n);
@@ -190,7 +197,8 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         }
         if (s.histogram !== null && n === 1) {
           const v = feature.values[0];
-          const label = feature.kind === 'bytes' ? Buffer.from(v as Uint8Array).toString('utf8') : String(v);
+          // Escaped like keys, so two labels that are not UTF-8 never merge into U+FFFD.
+          const label = feature.kind === 'bytes' ? formatKey(decodeKey(v as Uint8Array)) : String(v);
           if (s.histogram.has(label) || s.histogram.size < HISTOGRAM_LIMIT) s.histogram.set(label, (s.histogram.get(label) ?? 0) + 1);
           else s.overflow = true;
         }

@@ -53,7 +53,7 @@ test('a map entry with a key and no value is an empty feature: no TypeError anyw
     const [record] = await collect(dumpRecords([path]));
     assert.deepEqual(record?.features.empty, { type: null, values: [] });
     const report = await inspectFiles([path]);
-    assert.deepEqual(report.keys.find((k) => k.key === 'empty'), { key: 'empty', type: 'bytes', records: 1, minValues: 0, maxValues: 0 });
+    assert.deepEqual(report.keys.find((k) => k.key === 'empty'), { key: 'empty', type: 'none', records: 1, minValues: 0, maxValues: 0 });
     const verified = await verifyFiles([path]);
     assert.deepEqual(verified.problems, []);
     const extracted = await extractImages([path], join(dir, 'out'));
