@@ -59,12 +59,30 @@ export function referenceRead(file: Buffer): RefResult {
   return referenceFrames(file);
 }
 
-function inflate(body: Buffer): { out: Buffer; used: number; complete: boolean } {
-  // Z_SYNC_FLUSH: a cut stream gives what it holds instead of an error.
-  const { buffer, engine } = inflateRawSync(body, { info: true, finishFlush: constants.Z_SYNC_FLUSH }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-  const used = engine.bytesWritten;
-  // Ended early with input left over: the deflate data is complete. Using it all: cut (or no trailer).
-  return { out: buffer, used, complete: used < body.length };
+function inflate(body: Buffer): { out: Buffer; used: number; complete: boolean; damaged: boolean } {
+  const sync = (b: Buffer): { buffer: Buffer; engine: { bytesWritten: number } } =>
+    // Z_SYNC_FLUSH: a cut stream gives what it holds instead of an error.
+    inflateRawSync(b, { info: true, finishFlush: constants.Z_SYNC_FLUSH }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    const { buffer, engine } = sync(body);
+    const used = engine.bytesWritten;
+    // Ended early with input left over: the deflate data is complete. Using it all: cut (or no trailer).
+    return { out: buffer, used, complete: used < body.length, damaged: false };
+  } catch {
+    // Damaged deflate data: what the longest prefix that still inflates gives.
+    let lo = 0;
+    let hi = body.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        sync(body.subarray(0, mid));
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    return { out: sync(body.subarray(0, lo)).buffer, used: lo, complete: false, damaged: true };
+  }
 }
 
 function readGzip(file: Buffer): RefResult {
@@ -78,8 +96,9 @@ function readGzip(file: Buffer): RefResult {
     if (flags & 8) p = file.indexOf(0, p) + 1;
     if (flags & 16) p = file.indexOf(0, p) + 1;
     if (flags & 2) p += 2;
-    const { out, used, complete } = inflate(file.subarray(p));
+    const { out, used, complete, damaged } = inflate(file.subarray(p));
     parts.push(out);
+    if (damaged) return referenceFrames(Buffer.concat(parts), 'corrupt-compression');
     const trailer = p + used;
     if (!complete || file.length - trailer < 8) return referenceFrames(Buffer.concat(parts), 'truncated');
     let crc = 0xffffffff;
@@ -98,7 +117,8 @@ function readGzip(file: Buffer): RefResult {
 }
 
 function readZlib(file: Buffer): RefResult {
-  const { out, used, complete } = inflate(file.subarray(2));
+  const { out, used, complete, damaged } = inflate(file.subarray(2));
+  if (damaged) return referenceFrames(out, 'corrupt-compression');
   const trailer = 2 + used;
   if (!complete || file.length - trailer < 4) return referenceFrames(out, 'truncated');
   let a = 1;
