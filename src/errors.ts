@@ -120,7 +120,7 @@ export class RecordTooLargeError extends Img2TfrecordError {
   constructor(offset: number, length: number, max: number, context: Omit<ErrorContext, 'offset'> = {}) {
     super(
       'ERR_RECORD_TOO_LARGE',
-      `${where(context.path)}record at offset ${offset} is ${length} bytes, over the maximum record size of ${max} bytes`,
+      `${where(context.path)}record ${context.recordIndex === undefined ? '' : `${context.recordIndex} `}at offset ${offset} is ${length} bytes, over the maximum record size of ${max} bytes`,
       { ...context, offset },
     );
   }
