@@ -13,7 +13,6 @@ import { CorruptRecordError, TruncatedRecordError } from '../errors.js';
 /** Compressed bytes fed to inflate at a time: small, so one write's output (≤ ~1000x) stays bounded. */
 const INPUT_CHUNK_BYTES = 64 * 1024;
 
-const FTEXT = 1;
 const FHCRC = 2;
 const FEXTRA = 4;
 const FNAME = 8;
@@ -73,7 +72,6 @@ async function readGzipHeader(handle: FileHandle, start: number, at: Position): 
     }
   }
   if ((flags & FHCRC) !== 0) pos += 2;
-  void FTEXT;
   return pos - start;
 }
 
