@@ -89,8 +89,11 @@ export function invalidParameterError(name: string, expected: string, actual: un
  * catch (e) { if (e instanceof TruncatedRecordError) console.error(`cut at byte ${e.context.offset}`); }
  */
 export class TruncatedRecordError extends Img2TfrecordError {
+  /** The message without its file and offset prefix. */
+  readonly detail: string;
   constructor(offset: number, detail: string, context: Omit<ErrorContext, 'offset'> = {}) {
     super('ERR_TRUNCATED_RECORD', `${where(context.path)}truncated record at offset ${offset}: ${detail}`, { ...context, offset });
+    this.detail = detail;
   }
 }
 
@@ -106,9 +109,12 @@ export type CorruptRegion = 'length' | 'data' | 'compression';
  */
 export class CorruptRecordError extends Img2TfrecordError {
   readonly region: CorruptRegion;
+  /** The message without its file and offset prefix. */
+  readonly detail: string;
   constructor(offset: number, region: CorruptRegion, detail: string, context: Omit<ErrorContext, 'offset'> = {}) {
     super('ERR_CORRUPT_RECORD', `${where(context.path)}corrupted record at offset ${offset}: ${detail}`, { ...context, offset });
     this.region = region;
+    this.detail = detail;
   }
 }
 
@@ -122,7 +128,7 @@ export class RecordTooLargeError extends Img2TfrecordError {
   constructor(offset: number, length: number, max: number, context: Omit<ErrorContext, 'offset'> = {}) {
     super(
       'ERR_RECORD_TOO_LARGE',
-      `${where(context.path)}record at offset ${offset} is ${length} bytes, over the maximum record size of ${max} bytes`,
+      `${where(context.path)}record ${context.recordIndex === undefined ? '' : `${context.recordIndex} `}at offset ${offset} is ${length} bytes, over the maximum record size of ${max} bytes`,
       { ...context, offset },
     );
   }
@@ -149,7 +155,8 @@ export class WriterClosedError extends Img2TfrecordError {
  */
 export class ExampleParseError extends Img2TfrecordError {
   constructor(detail: string, context: ErrorContext = {}) {
-    super('ERR_EXAMPLE_PARSE', `${where(context.path)}record ${context.recordIndex ?? '?'} is not a tf.train.Example: ${detail}`, context);
+    const at = context.offset === undefined ? '' : ` at offset ${context.offset}`;
+    super('ERR_EXAMPLE_PARSE', `${where(context.path)}record ${context.recordIndex ?? '?'}${at} is not a tf.train.Example: ${detail}`, context);
   }
 }
 

@@ -1,5 +1,6 @@
 /** tf.train.Example encoding and decoding: features in, protobuf bytes out, and back. */
 import { ExampleParseError, invalidParameterError, type ErrorContext } from '../errors.js';
+import { parseExampleWire, WireError } from './decode.js';
 import { loadExampleProto } from './proto.js';
 
 /** One feature: a list of bytes, float32 or int64 values, as in tf.train.Feature. */
@@ -88,7 +89,15 @@ export function encodeExample(features: Features): Uint8Array {
 
 /** A decoded Example. */
 export interface DecodedExample {
+  /** Features by key, on an object without prototype. */
   readonly features: Features;
+  /** The same features as a Map, in wire order. */
+  readonly featureMap: ReadonlyMap<string, Feature>;
+  /**
+   * Keys whose Feature has no list set (a map entry with a key and no value, or an empty Feature):
+   * TensorFlow's empty feature. Their entry in `features` is an empty bytes list.
+   */
+  readonly emptyKeys: readonly string[];
   /** Top-level field numbers other than 1 (2 = a SequenceExample's feature_lists). */
   readonly unknownFields: readonly number[];
 }
@@ -96,74 +105,48 @@ export interface DecodedExample {
 /** What a payload is: an Example, a SequenceExample, or neither. */
 export type PayloadKind = 'example' | 'sequence-example' | 'invalid';
 
-function scanTopLevel(data: Uint8Array): number[] {
-  const reader = loadExampleProto().Reader.create(data);
-  const unknown: number[] = [];
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    if (field === 0) throw new Error('invalid tag 0');
-    if (field === 1 && wireType !== 2) throw new Error('field 1 (features) is not length-delimited');
-    if (field !== 1 && !unknown.includes(field)) unknown.push(field);
-    reader.skipType(wireType);
-  }
-  return unknown;
-}
-
 /**
- * Tells an Example from a SequenceExample (which has field 2, feature_lists) or garbage.
+ * Tells an Example from a SequenceExample (which has field 2, feature_lists) or garbage, by the
+ * same wire rules as {@link decodeExample}.
  *
  * @example
  * classifyPayload(record.data); // 'example'
  */
 export function classifyPayload(data: Uint8Array): PayloadKind {
   try {
-    const unknown = scanTopLevel(data);
-    return unknown.includes(2) ? 'sequence-example' : 'example';
-  } catch {
-    return 'invalid';
+    return parseExampleWire(data).unknownFields.includes(2) ? 'sequence-example' : 'example';
+  } catch (error) {
+    if (error instanceof WireError) return 'invalid';
+    throw error;
   }
 }
 
-function toBigInt(value: unknown): bigint {
-  if (typeof value === 'number') return BigInt(value);
-  // protobufjs gives int64 as a Long ({ low, high } 32-bit halves) when the long package is present.
-  const long = value as { low: number; high: number };
-  return BigInt.asIntN(64, (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0));
-}
-
-interface MessageFeature {
-  bytesList?: { value?: Uint8Array[] } | null;
-  floatList?: { value?: number[] } | null;
-  int64List?: { value?: unknown[] } | null;
-}
-
 /**
- * Parses a tf.train.Example. Bytes values are views into `data` (no copy). Throws
- * {@link ExampleParseError} with the given context on malformed bytes.
+ * Parses a tf.train.Example by protobuf's wire rules (a SequenceExample's context reads as its
+ * features). Bytes values are views into `data` (no copy). Keys that are not UTF-8 are kept
+ * distinct (see `decodeKey`); `features` has no prototype, so a key such as `__proto__` is an
+ * ordinary key. Throws {@link ExampleParseError} with the given context on malformed bytes.
  *
  * @example
  * const { features } = decodeExample(record.data);
  * features['image/class/label']; // { kind: 'int64', values: [3n] }
  */
 export function decodeExample(data: Uint8Array, context: ErrorContext = {}): DecodedExample {
-  let unknownFields: number[];
-  let message: { features?: { feature?: Record<string, MessageFeature> } };
+  let parsed: ReturnType<typeof parseExampleWire>;
   try {
-    unknownFields = scanTopLevel(data);
-    message = loadExampleProto().Example.decode(data) as typeof message;
+    parsed = parseExampleWire(data);
   } catch (error) {
-    throw new ExampleParseError((error as Error).message, context);
+    if (error instanceof WireError) throw new ExampleParseError(error.message, context);
+    throw error;
   }
-  const features: Record<string, Feature> = {};
-  for (const [key, f] of Object.entries(message.features?.feature ?? {})) {
-    // protobufjs leaves unset message fields null (on the prototype), so test with != null.
-    if (f.bytesList != null) features[key] = { kind: 'bytes', values: f.bytesList.value ?? [] };
-    else if (f.floatList != null) features[key] = { kind: 'float', values: f.floatList.value ?? [] };
-    else if (f.int64List != null) features[key] = { kind: 'int64', values: (f.int64List.value ?? []).map(toBigInt) };
-    // A Feature with no kind set is an empty feature in TensorFlow; keep it as an empty bytes list.
-    else features[key] = { kind: 'bytes', values: [] };
+  const features = Object.create(null) as Record<string, Feature>;
+  const emptyKeys: string[] = [];
+  const featureMap = new Map<string, Feature>();
+  for (const [key, feature] of parsed.features) {
+    const kept: Feature = feature.kind === null ? { kind: 'bytes', values: [] } : feature;
+    if (feature.kind === null) emptyKeys.push(key);
+    features[key] = kept;
+    featureMap.set(key, kept);
   }
-  return { features, unknownFields };
+  return { features, featureMap, emptyKeys, unknownFields: parsed.unknownFields };
 }

@@ -1,5 +1,5 @@
 /** Renders Examples as JSON objects (one per record) for people and for jq. */
-import type { Feature, Features } from '../example/index.js';
+import { formatKey, type DecodedExample, type Feature, type Features } from '../example/index.js';
 import { invalidParameterError } from '../errors.js';
 import { readExamples } from './inspect.js';
 
@@ -22,7 +22,11 @@ export interface DumpedRecord {
   readonly offset: number;
   /** Present only for a tf.train.SequenceExample, whose `features` are its context (feature_lists are not shown). */
   readonly kind?: 'sequence-example';
-  readonly features: Record<string, { readonly type: Feature['kind']; readonly values: readonly unknown[] }>;
+  /**
+   * By key (escaped as `\xff` where a key is not UTF-8). `type` is null for an empty feature (a
+   * Feature with no list set, as a map entry with a key and no value gives).
+   */
+  readonly features: Record<string, { readonly type: Feature['kind'] | null; readonly values: readonly unknown[] }>;
 }
 
 const PRINTABLE = /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/;
@@ -60,23 +64,32 @@ function showInt(value: bigint): number | string {
 }
 
 /**
- * Turns one Example's features into plain JSON values.
+ * Turns one Example's features into plain JSON values, keys sorted, shown with `formatKey`.
+ * Pass a decoded Example to keep empty features (type null) and keys such as `__proto__`.
  *
  * @example
  * featuresToJson(features, 'auto'); // { 'image/height': { type: 'int64', values: [194] }, ... }
  */
-export function featuresToJson(features: Features, mode: BytesDisplay, keys: readonly string[] | null = null): DumpedRecord['features'] {
-  const out: Record<string, { type: Feature['kind']; values: unknown[] }> = {};
-  const names = Object.keys(features).sort();
-  for (const key of names) {
-    if (keys !== null && !keys.includes(key)) continue;
-    const f = features[key] as Feature;
+export function featuresToJson(features: Features | DecodedExample, mode: BytesDisplay, keys: readonly string[] | null = null): DumpedRecord['features'] {
+  const decoded = isDecoded(features) ? features : null;
+  const map: ReadonlyMap<string, Feature> = decoded?.featureMap ?? new Map(Object.entries(features as Features));
+  const empty = new Set(decoded?.emptyKeys ?? []);
+  const shown = [...map.keys()].map((key) => [formatKey(key), key] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Object.fromEntries defines own properties, so a "__proto__" key is kept, not taken as the prototype.
+  const out: [string, { type: Feature['kind'] | null; values: unknown[] }][] = [];
+  for (const [label, key] of shown) {
+    if (keys !== null && !keys.includes(label) && !keys.includes(key)) continue;
+    const f = map.get(key) as Feature;
     const values = f.kind === 'bytes' ? f.values.map((v) => showBytes(v, mode))
       : f.kind === 'int64' ? f.values.map(showInt)
         : f.values.map(formatFloat32);
-    out[key] = { type: f.kind, values };
+    out.push([label, { type: empty.has(key) ? null : f.kind, values }]);
   }
-  return out;
+  return Object.fromEntries(out);
+}
+
+function isDecoded(value: Features | DecodedExample): value is DecodedExample {
+  return (value as Partial<DecodedExample>).featureMap instanceof Map && Array.isArray((value as Partial<DecodedExample>).emptyKeys);
 }
 
 /**
@@ -95,7 +108,7 @@ export async function* dumpRecords(files: readonly string[], options: DumpOption
   if (count >= limit) return;
   for (const file of files) {
     for await (const entry of readExamples(file)) {
-      const features = featuresToJson(entry.features, mode, keys);
+      const features = featuresToJson(entry.example, mode, keys);
       yield entry.kind === 'sequence-example'
         ? { file, index: entry.index, offset: entry.offset, kind: 'sequence-example', features }
         : { file, index: entry.index, offset: entry.offset, features };

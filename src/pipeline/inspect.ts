@@ -1,9 +1,10 @@
 /** Reads record files back: iterate Examples with offsets, and summarise files without decoding images. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeExample, type DecodedExample, type Features } from '../example/index.js';
+import { decodeExample, decodeKey, formatKey, type DecodedExample, type Features } from '../example/index.js';
 import { describeEncoded, sniffFormat } from '../image/index.js';
-import { openRecordStream, readRecords, type Compression, type ReadRecordsOptions } from '../record/index.js';
+import { CorruptRecordError } from '../errors.js';
+import { openRecordStream, readRecords, type Compression, type OpenedRecordStream, type ReadRecordsOptions } from '../record/index.js';
 import { datumToFeatures, readDatums } from './lmdb-read.js';
 import { isLmdbDir } from './record-files.js';
 import { matchSchema } from './schema.js';
@@ -38,13 +39,17 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
   if (await isLmdbDir(file)) {
     // Caffe LMDB: offsets are record positions (an LMDB has no byte stream to point into).
     for await (const { index, key, datum } of readDatums(file)) {
-      const example: DecodedExample = { features: datumToFeatures(key, datum), unknownFields: [] };
+      const features = datumToFeatures(key, datum);
+      const example: DecodedExample = { features, featureMap: new Map(Object.entries(features)), emptyKeys: [], unknownFields: [] };
       yield { file, index, offset: index, length: datum.data?.length ?? 0, example, features: example.features, kind: 'example' };
     }
     return;
   }
-  const { chunks } = await openRecordStream(file);
-  for await (const record of readRecords(chunks, { ...options, path: file })) {
+  const opened = await openRecordStream(file);
+  const foreign = describeForeignFile(opened);
+  if (foreign !== null) throw new CorruptRecordError(0, 'length', foreign, { path: file, recordIndex: 0 });
+  const { chunks, streamBytes } = opened;
+  for await (const record of readRecords(chunks, { ...(streamBytes === undefined ? {} : { streamBytes }), ...options, path: file })) {
     const decoded = decodeExample(record.data, { path: file, offset: record.offset, recordIndex: record.index });
     yield {
       file,
@@ -58,10 +63,28 @@ export async function* readExamples(file: string, options: Omit<ReadRecordsOptio
   }
 }
 
+const FORMAT_NAMES: Readonly<Record<string, string>> = { jpeg: 'a JPEG', png: 'a PNG', gif: 'a GIF', bmp: 'a BMP', webp: 'a WebP', tiff: 'a TIFF', avif: 'an AVIF', heif: 'a HEIF', svg: 'an SVG', jp2: 'a JPEG 2000' };
+
+/**
+ * For a file whose first bytes are neither a frame header nor GZIP/ZLIB: "not a TFRecord file
+ * (starts like a JPEG)" when they look like an image, else null (the reader's length-CRC error
+ * says it). Without this, a JPEG given to verify reads as "length CRC mismatch in record 0".
+ *
+ * @example
+ * describeForeignFile(await openRecordStream('photo.jpg')); // 'not a TFRecord file (starts like a JPEG)'
+ */
+export function describeForeignFile(opened: Pick<OpenedRecordStream, 'detected' | 'head'>): string | null {
+  if (opened.detected !== 'unknown') return null;
+  const format = sniffFormat(opened.head);
+  if (format === null) return null;
+  return `not a TFRecord file (starts like ${FORMAT_NAMES[format] ?? `a ${format.toUpperCase()} file`})`;
+}
+
 /** Statistics of one feature key over a set of records. */
 export interface KeyStats {
   readonly key: string;
-  readonly type: 'bytes' | 'float' | 'int64' | 'mixed';
+  /** 'none' while every occurrence is an empty feature (a Feature with no list set). */
+  readonly type: 'bytes' | 'float' | 'int64' | 'mixed' | 'none';
   /** Records that carry the key. */
   readonly records: number;
   readonly minValues: number;
@@ -138,11 +161,16 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
     for await (const entry of readExamples(file)) {
       records++;
       if (entry.kind === 'sequence-example') sequenceExamples++;
-      for (const [key, feature] of Object.entries(entry.features)) {
+      // The Map, not Object.entries: every key counts, "__proto__" and non-UTF-8 ones included.
+      const empty = new Set(entry.example.emptyKeys);
+      for (const [rawKey, feature] of entry.example.featureMap) {
+        // Shown escaped when not UTF-8; formatKey never gives two keys the same text.
+        const key = formatKey(rawKey);
+        const kind = empty.has(rawKey) ? 'none' : feature.kind;
         let s = stats.get(key);
         if (s === undefined) {
           s = {
-            type: feature.kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
+            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
             overflow: false, formats: new Map(), minWidth: Infinity, maxWidth: 0, minHeight: Infinity, maxHeight: 0,
           };
           stats.set(key, s);
@@ -150,9 +178,13 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         const n = feature.values.length;
         // An empty feature (no kind set, or an empty list) says nothing about the key's type.
         if (n > 0) {
-          if (s.records === s.empty) s.type = feature.kind;
-          else if (s.type !== feature.kind) s.type = 'mixed';
-        } else s.empty++;
+          if (s.records === s.empty) s.type = kind;
+          else if (s.type !== kind) s.type = 'mixed';
+        } else {
+          s.empty++;
+          // An empty list of a kind says more than no list at all.
+          if (s.type === 'none' && kind !== 'none') s.type = kind;
+        }
         s.records++;
         s.minValues = Math.min(s.minValues, n);
         s.maxValues = Math.max(s.maxValues, n);
@@ -165,7 +197,8 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         }
         if (s.histogram !== null && n === 1) {
           const v = feature.values[0];
-          const label = feature.kind === 'bytes' ? Buffer.from(v as Uint8Array).toString('utf8') : String(v);
+          // Escaped like keys, so two labels that are not UTF-8 never merge into U+FFFD.
+          const label = feature.kind === 'bytes' ? formatKey(decodeKey(v as Uint8Array)) : String(v);
           if (s.histogram.has(label) || s.histogram.size < HISTOGRAM_LIMIT) s.histogram.set(label, (s.histogram.get(label) ?? 0) + 1);
           else s.overflow = true;
         }

@@ -1,9 +1,9 @@
 /** Verifies record files: every frame's CRCs, every payload an Example, and optionally every image decoded. */
-import { classifyPayload, decodeExample, type Feature, type Features } from '../example/index.js';
-import { CorruptRecordError, Img2TfrecordError, RecordTooLargeError, TruncatedRecordError } from '../errors.js';
+import { decodeExample, isNonUtf8Key, type DecodedExample, type Feature, type Features } from '../example/index.js';
+import { CorruptRecordError, ExampleParseError, Img2TfrecordError, RecordTooLargeError, TruncatedRecordError } from '../errors.js';
 import { checkTfDecodable, decodeBmp, DEFAULT_MAX_PIXELS, loadSharp, sniffFormat } from '../image/index.js';
 import { openRecordStream, readRecords } from '../record/index.js';
-import { readExamples } from './inspect.js';
+import { describeForeignFile, readExamples } from './inspect.js';
 import { isLmdbDir } from './record-files.js';
 
 /** One problem found, located exactly. */
@@ -13,7 +13,10 @@ export interface VerifyProblem {
   readonly offset: number;
   /** 0-based record index, or null when the problem is not inside a record (e.g. unreadable file). */
   readonly recordIndex: number | null;
-  /** Stable kind: 'corrupt-length', 'corrupt-data', 'truncated', 'too-large', 'not-an-example', 'image', 'raw-size', 'unreadable'. */
+  /**
+   * Stable kind: 'not-a-tfrecord' (the file starts like an image), 'corrupt-length', 'corrupt-data',
+   * 'corrupt-compression', 'truncated', 'too-large', 'not-an-example', 'image', 'raw-size', 'unreadable'.
+   */
   readonly kind: string;
   readonly message: string;
 }
@@ -76,6 +79,7 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
     let fileProblems = 0;
     let sequenceExamples = 0;
     let imagesChecked = 0;
+    const nonUtf8Records: number[] = [];
     const add = (p: VerifyProblem): void => {
       fileProblems++;
       report(p);
@@ -92,32 +96,38 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
         reports.push({ file, records, problems: fileProblems, sequenceExamples, imagesChecked });
         continue;
       }
-      const { chunks } = await openRecordStream(file);
-      for await (const record of readRecords(chunks, { path: file, onBadDataCrc: 'yield' })) {
+      const opened = await openRecordStream(file);
+      const foreign = describeForeignFile(opened);
+      if (foreign !== null) {
+        add({ file, offset: 0, recordIndex: null, kind: 'not-a-tfrecord', message: `${file}: ${foreign}` });
+        reports.push({ file, records, problems: fileProblems, sequenceExamples, imagesChecked });
+        continue;
+      }
+      const { chunks, streamBytes } = opened;
+      const readOptions = { path: file, onBadDataCrc: 'yield' as const, ...(streamBytes === undefined ? {} : { streamBytes }) };
+      for await (const record of readRecords(chunks, readOptions)) {
         records++;
         const where = { file, offset: record.offset, recordIndex: record.index };
         if (!record.dataCrcOk) {
           add({ ...where, kind: 'corrupt-data', message: `${file}: record ${record.index} at offset ${record.offset}: data CRC mismatch` });
           continue;
         }
-        const kind = classifyPayload(record.data);
-        if (kind === 'invalid') {
-          add({ ...where, kind: 'not-an-example', message: `${file}: record ${record.index} at offset ${record.offset} is not a tf.train.Example` });
-          continue;
-        }
-        let features: Features;
+        let example: DecodedExample;
         try {
-          features = decodeExample(record.data, { path: file, offset: record.offset, recordIndex: record.index }).features;
+          example = decodeExample(record.data, { path: file, offset: record.offset, recordIndex: record.index });
         } catch (error) {
-          add({ ...where, kind: 'not-an-example', message: (error as Error).message });
+          if (!(error instanceof ExampleParseError)) throw error;
+          add({ ...where, kind: 'not-an-example', message: error.message });
           continue;
         }
-        if (kind === 'sequence-example') {
+        const nonUtf8 = [...example.featureMap.keys()].filter(isNonUtf8Key);
+        if (nonUtf8.length > 0) nonUtf8Records.push(record.index);
+        if (example.unknownFields.includes(2)) {
           sequenceExamples++;
           continue;
         }
         if (options.decode === true) {
-          for (const message of await checkImages(features, maxPixels)) {
+          for (const message of await checkImages(example.features, maxPixels)) {
             add({ ...where, kind: 'image', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
           }
           imagesChecked++;
@@ -129,7 +139,12 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
       const kind = error instanceof TruncatedRecordError ? 'truncated'
         : error instanceof CorruptRecordError ? `corrupt-${error.region}`
           : error instanceof RecordTooLargeError ? 'too-large' : 'unreadable';
-      add({ file, offset, recordIndex: kind === 'unreadable' ? null : records, kind, message: error.message });
+      add({ file, offset, recordIndex: kind === 'unreadable' ? null : error.context.recordIndex ?? records, kind, message: error.message });
+    }
+    if (nonUtf8Records.length > 0) {
+      // Not a problem: tf.io.parse_example compares keys as bytes. But tf.train.Example.FromString
+      // (protobuf's proto3 string check) refuses such records, so say so.
+      notes.push(`${file}: ${nonUtf8Records.length} record${nonUtf8Records.length === 1 ? ' has' : 's have'} feature keys that are not UTF-8 (first: record ${nonUtf8Records[0]}); tf.io.parse_example reads them, tf.train.Example.FromString refuses them`);
     }
     if (sequenceExamples > 0) {
       notes.push(`${file}: ${sequenceExamples} of ${records} records are tf.train.SequenceExample (context features and feature_lists), not Example`);

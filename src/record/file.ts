@@ -1,11 +1,10 @@
 /** Record files on disk: open with compression detected from the bytes, read, and write. */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { pipeline, type Readable, type Transform } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
-import { CorruptRecordError, InputError, TruncatedRecordError } from '../errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { InputError } from '../errors.js';
 import { detectCompression, type Compression } from './compression.js';
 import { HEADER_BYTES } from './frame.js';
+import { inflateFile } from './inflate.js';
 import { readRecords, type ReadRecordsOptions, type RecordEntry } from './reader.js';
 import { RecordWriter } from './writer.js';
 
@@ -22,11 +21,13 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * @example
  * const { compression, chunks } = await openRecordStream('train.tfrecord.gz'); // compression: 'gzip'
  */
-export async function openRecordStream(path: string): Promise<{ compression: Compression; chunks: AsyncIterable<Uint8Array> }> {
+export async function openRecordStream(path: string): Promise<OpenedRecordStream> {
   let head: Buffer;
+  let size: number;
   try {
     const handle = await open(path, 'r');
     try {
+      size = (await handle.stat()).size;
       head = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await handle.read(head, 0, HEADER_BYTES, 0);
       head = head.subarray(0, bytesRead);
@@ -39,48 +40,41 @@ export async function openRecordStream(path: string): Promise<{ compression: Com
   const detected = detectCompression(head);
   // Unknown bytes are read as plain so the reader reports a corrupt length CRC at offset 0.
   const compression: Compression = detected === 'unknown' ? 'none' : detected;
-  return { compression, chunks: readChunks(path, compression) };
+  return {
+    compression, detected, head, chunks: readChunks(path, compression),
+    ...(compression === 'none' ? { streamBytes: size } : {}),
+  };
+}
+
+/** What {@link openRecordStream} found. */
+export interface OpenedRecordStream {
+  readonly compression: Compression;
+  /** 'unknown' when the first bytes are neither a frame header nor GZIP/ZLIB (read as plain). */
+  readonly detected: Compression | 'unknown';
+  /** The first (up to 12) bytes of the file. */
+  readonly head: Uint8Array;
+  /** Bytes of the uncompressed stream when known (plain files): pass to readRecords. */
+  readonly streamBytes?: number;
+  readonly chunks: AsyncIterable<Uint8Array>;
 }
 
 // Lazy: nothing is opened until the chunks are iterated, so asking only for `compression` leaks no
 // file descriptor, and stopping early (or any error) closes the file.
 async function* readChunks(path: string, compression: Compression): AsyncGenerator<Uint8Array> {
-  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   if (compression === 'none') {
-    yield* file as AsyncIterable<Buffer>;
+    yield* createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
     return;
   }
-  // Node's gunzip reads every member of a multi-member file (Hadoop's GzipCodec writes those).
-  yield* decompress(file, compression === 'gzip' ? createGunzip() : createInflate(), path);
-}
-
-async function* decompress(file: Readable, inflate: Transform, path: string): AsyncGenerator<Uint8Array> {
-  // pipeline, not pipe: a read error reaches the consumer, and a consumer that stops early (or an
-  // error) destroys both streams, so the file descriptor is closed either way.
-  pipeline(file, inflate, () => {
-    // Errors surface from iterating `inflate` below.
-  });
-  let produced = 0;
+  let handle: FileHandle;
   try {
-    for await (const chunk of inflate as AsyncIterable<Buffer>) {
-      produced += chunk.length;
-      yield chunk;
-    }
+    handle = await open(path, 'r');
   } catch (error) {
-    const err = error as NodeJS.ErrnoException;
-    if (typeof err.code !== 'string' || !err.code.startsWith('Z_')) throw error; // an I/O error, not the data
-    // The reader re-bases these on the record being read; `produced` is only the fallback offset.
-    let mapped: TruncatedRecordError | CorruptRecordError;
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
-      mapped = new TruncatedRecordError(produced, `compressed stream ends early (${err.message})`, { path });
-    } else {
-      mapped = new CorruptRecordError(produced, 'compression', `cannot decompress: ${err.message}`, { path });
-    }
-    mapped.cause = error;
-    throw mapped;
+    throw new InputError(`${path}: cannot open: ${(error as Error).message}`, { path });
+  }
+  try {
+    yield* inflateFile(handle, compression, path);
   } finally {
-    file.destroy();
-    inflate.destroy();
+    await handle.close();
   }
 }
 
@@ -91,8 +85,8 @@ async function* decompress(file: Readable, inflate: Transform, path: string): As
  * for await (const r of readRecordFile('train-00000-of-00001.tfrecord')) console.log(r.index, r.offset);
  */
 export async function* readRecordFile(path: string, options: Omit<ReadRecordsOptions, 'path'> = {}): AsyncGenerator<RecordEntry> {
-  const { chunks } = await openRecordStream(path);
-  yield* readRecords(chunks, { ...options, path });
+  const { chunks, streamBytes } = await openRecordStream(path);
+  yield* readRecords(chunks, { ...(streamBytes === undefined ? {} : { streamBytes }), ...options, path });
 }
 
 /**

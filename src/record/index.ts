@@ -11,3 +11,4 @@ export type { RecordWriterOptions } from './writer.js';
 export { readRecords, DEFAULT_MAX_RECORD_SIZE } from './reader.js';
 export type { RecordEntry, ReadRecordsOptions } from './reader.js';
 export { openRecordStream, readRecordFile, createRecordFileWriter } from './file.js';
+export type { OpenedRecordStream } from './file.js';

@@ -19,16 +19,23 @@ export interface RecordEntry {
 
 /** Options of {@link readRecords}. */
 export interface ReadRecordsOptions {
-  /** Largest record accepted, checked before allocating (default 1 GiB). */
+  /** Largest record accepted, checked before allocating (default 256 MiB), in plain and compressed streams. */
   readonly maxRecordSize?: number;
   /** Named in error messages. */
   readonly path?: string;
   /** 'throw' (default) stops at a bad data CRC; 'yield' flags it and goes on, as a verifier wants. */
   readonly onBadDataCrc?: 'throw' | 'yield';
+  /**
+   * Length of the whole stream when known (a plain file's size): a record that would end past it
+   * is truncated at once, as TensorFlow reports it, without reading or buffering anything.
+   */
+  readonly streamBytes?: number;
 }
 
 /** Default maximum record size: far above any image, far below what would exhaust memory. */
-export const DEFAULT_MAX_RECORD_SIZE = 1024 ** 3;
+// 256 MiB, for plain and compressed files alike: a 1 MB gzip can hold a 1 GiB record, and the
+// reader holds a whole record in memory, so the limit is what bounds memory on hostile input.
+export const DEFAULT_MAX_RECORD_SIZE = 256 * 1024 ** 2;
 
 /** The largest Buffer this Node can allocate: a bigger maximum record size could never be honoured. */
 const MAX_LENGTH = constants.MAX_LENGTH;
@@ -118,13 +125,18 @@ export function readRecords(source: AsyncIterable<Uint8Array>, options: ReadReco
     throw invalidParameterError('onBadDataCrc', "one of 'throw', 'yield'", onBadDataCrc);
   }
   if (options.path !== undefined && typeof options.path !== 'string') throw invalidParameterError('path', 'string', options.path);
-  const settings: Settings = { maxRecordSize, onBadDataCrc, context: options.path === undefined ? {} : { path: options.path } };
+  const streamBytes = options.streamBytes ?? Infinity;
+  if (streamBytes !== Infinity && (!Number.isSafeInteger(streamBytes) || streamBytes < 0)) {
+    throw invalidParameterError('streamBytes', 'non-negative integer', streamBytes);
+  }
+  const settings: Settings = { maxRecordSize, onBadDataCrc, streamBytes, context: options.path === undefined ? {} : { path: options.path } };
   return iterateRecords(source, settings);
 }
 
 interface Settings {
   readonly maxRecordSize: number;
   readonly onBadDataCrc: 'throw' | 'yield';
+  readonly streamBytes: number;
   readonly context: { readonly path?: string };
 }
 
@@ -166,6 +178,15 @@ async function* iterateRecords(source: AsyncIterable<Uint8Array>, settings: Sett
         throw new CorruptRecordError(offset, 'length', `length CRC mismatch in record ${index}`, { ...context, recordIndex: index });
       }
       const length64 = header.readBigUInt64LE(0);
+      const left = settings.streamBytes - offset - HEADER_BYTES;
+      // Past the end of a stream of known length: truncated, as TensorFlow says, whatever the length.
+      if (left !== Infinity && length64 + BigInt(FOOTER_BYTES) > BigInt(left)) {
+        throw new TruncatedRecordError(
+          offset,
+          `record ${index} declares ${length64} data bytes but the stream ends ${left} bytes after its header (need ${length64 + BigInt(FOOTER_BYTES)})`,
+          { ...context, recordIndex: index },
+        );
+      }
       // Before buffering or allocating anything for the payload: a CRC-valid header may still lie.
       if (length64 > BigInt(maxRecordSize)) {
         throw new RecordTooLargeError(offset, Number(length64), maxRecordSize, { ...context, recordIndex: index });
@@ -201,13 +222,15 @@ async function* iterateRecords(source: AsyncIterable<Uint8Array>, settings: Sett
 function rebase(error: unknown, offset: number, index: number, frameBytes: number, context: { readonly path?: string }): unknown {
   const path = context.path ?? (error instanceof Img2TfrecordError ? error.context.path : undefined);
   const fullContext = path === undefined ? { recordIndex: index } : { path, recordIndex: index };
-  const why = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  const detail = error instanceof TruncatedRecordError || error instanceof CorruptRecordError ? error.detail : String(error);
+  const why = error instanceof Error && error.cause instanceof Error ? `${detail}: ${error.cause.message}` : detail;
+  // At a frame boundary every record before is whole: the damage is after them, not in a record.
+  const where = frameBytes === 0 ? `after ${index} complete record${index === 1 ? '' : 's'}` : `${frameBytes} bytes into record ${index}`;
   let rebased: Img2TfrecordError;
   if (error instanceof TruncatedRecordError) {
-    const where = frameBytes === 0 ? `before record ${index}` : `${frameBytes} bytes into record ${index}`;
     rebased = new TruncatedRecordError(offset, `the source is cut short (${why}) ${where}`, fullContext);
   } else if (error instanceof CorruptRecordError && error.region === 'compression') {
-    rebased = new CorruptRecordError(offset, 'compression', `cannot decompress record ${index} (${why})`, fullContext);
+    rebased = new CorruptRecordError(offset, 'compression', `${why}, ${where}`, fullContext);
   } else {
     return error;
   }
