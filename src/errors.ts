@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'ERR_STRICT'
   | 'ERR_INTERRUPTED'
   | 'ERR_NOT_INDEXABLE'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  | 'ERR_MISSING_DEPENDENCY';
 
 /** Context carried by errors so a message can name exactly where things went wrong. */
 export interface ErrorContext {
@@ -302,4 +303,16 @@ export class InternalError extends Img2TfrecordError {
 
 function where(path: string | undefined): string {
   return path === undefined ? '' : `${path}: `;
+}
+
+/**
+ * An optional package a feature needs is not installed or does not load (node-lmdb for Caffe LMDB).
+ *
+ * @example
+ * try { loadLmdb(); } catch (e) { if (e instanceof MissingDependencyError) console.error(e.message); }
+ */
+export class MissingDependencyError extends Img2TfrecordError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MISSING_DEPENDENCY', message, {}, options);
+  }
 }

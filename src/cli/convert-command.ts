@@ -29,6 +29,7 @@ interface ConvertFlags {
   labelMap?: 'txt' | 'pbtxt';
   target?: 'tfrecord' | 'caffe-lmdb';
   commitEvery?: number;
+  commitBytes?: string;
   datumDims?: boolean;
   labelTo?: 'label' | 'float_data';
   mean?: string;
@@ -134,6 +135,7 @@ export function registerConvertCommand(program: Command): void {
     .addOption(new Option('--validate <level>', 'structure = check headers, chunk CRCs and end markers (fast); decode = also decode every pixel').choices(['structure', 'decode']))
     .addOption(new Option('--target <format>', 'tfrecord (default), or caffe-lmdb: Caffe Datum records in <out>/<split>_lmdb (raw uint8 CHW BGR by default)').choices(['tfrecord', 'caffe-lmdb']))
     .option('--commit-every <n>', 'caffe-lmdb: records per LMDB transaction (default 1000)', parseInteger('--commit-every', 1, 10_000_000))
+    .option('--commit-bytes <size>', 'caffe-lmdb: also commit once a transaction holds this many datum bytes (default 64MB); bounds memory')
     .option('--datum-dims', 'caffe-lmdb: also set channels, height and width on encoded datums')
     .addOption(new Option('--label-to <field>', 'caffe-lmdb: float_data stores multi-valued or float labels in Datum.float_data').choices(['label', 'float_data']))
     .option('--mean <file>', 'caffe-lmdb: also write the mean image (BlobProto, as compute_image_mean) of the train split; all images must share one size')
@@ -196,6 +198,7 @@ async function toOptions(input: string | undefined, flags: ConvertFlags): Promis
     labelMap: flags.labelMap,
     target: flags.target,
     commitEvery: flags.commitEvery,
+    commitBytes: flags.commitBytes,
     datumDims: flags.datumDims,
     labelTo: flags.labelTo,
     mean: flags.mean,

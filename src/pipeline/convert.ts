@@ -303,6 +303,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
         dir: join(settings.output, `${plan.name}_lmdb`),
         overwrite: settings.overwrite,
         commitEvery: settings.commitEvery,
+        commitBytes: settings.commitBytes,
         // Decoded pixels take several times the compressed bytes; the map grows if this is short.
         initialMapSize: Math.max(64 * 2 ** 20, Math.ceil(inputBytes * (settings.image.encode === 'raw' ? 12 : 2))),
       }));

@@ -26,7 +26,7 @@ export async function* readDatums(dir: string): AsyncGenerator<DatumEntry> {
   env.open({ path: dir, readOnly: true });
   const dbi = env.openDbi({ name: null, keyIsBuffer: true });
   const txn = env.beginTxn({ readOnly: true });
-  const cursor = new lmdb.Cursor<Buffer>(txn, dbi, { keyIsBuffer: true });
+  const cursor = new lmdb.Cursor(txn, dbi, { keyIsBuffer: true });
   try {
     let index = 0;
     for (let key = cursor.goToFirst(); key !== null; key = cursor.goToNext()) {

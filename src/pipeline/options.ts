@@ -6,6 +6,7 @@ import type { Compression } from '../record/index.js';
 import { MANIFEST_FORMATS, type ColumnType, type ManifestFormat } from './manifest.js';
 import { parseSplitSpec, type SplitFraction } from './plan.js';
 import { resolveSchema, type Schema, type SchemaName } from './schema.js';
+import { DEFAULT_COMMIT_BYTES } from './lmdb-sink.js';
 
 /** How records are divided among shard files. */
 export type Sharding =
@@ -38,6 +39,8 @@ export interface ConvertOptions extends ImageOptions {
   readonly target?: 'tfrecord' | 'caffe-lmdb';
   /** caffe-lmdb: records per LMDB transaction (default 1000). */
   readonly commitEvery?: number;
+  /** caffe-lmdb: datum bytes per LMDB transaction, e.g. '64MB' (default 64 MiB); bounds memory. */
+  readonly commitBytes?: number | string;
   /** caffe-lmdb: also set channels, height and width on encoded datums. */
   readonly datumDims?: boolean;
   /** caffe-lmdb: where multi-valued or float labels go; 'float_data' or an error (default 'label'). */
@@ -101,6 +104,7 @@ export interface ConvertSettings {
   readonly labelMap: 'txt' | 'pbtxt';
   readonly target: 'tfrecord' | 'caffe-lmdb';
   readonly commitEvery: number;
+  readonly commitBytes: number;
   readonly datumDims: boolean;
   readonly labelTo: 'label' | 'float_data';
   readonly mean: string | null;
@@ -197,6 +201,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   if (target !== 'tfrecord' && target !== 'caffe-lmdb') throw invalidParameterError('target', 'tfrecord or caffe-lmdb', target);
   const commitEvery = options.commitEvery ?? 1000;
   checkInteger('commitEvery', commitEvery, 1, 10_000_000);
+  const commitBytes = parseByteSize(options.commitBytes ?? DEFAULT_COMMIT_BYTES, 'commitBytes');
   const labelTo = options.labelTo ?? 'label';
   if (labelTo !== 'label' && labelTo !== 'float_data') throw invalidParameterError('labelTo', 'label or float_data', labelTo);
   if (target === 'caffe-lmdb') {
@@ -216,8 +221,8 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
       ...(encode === 'raw' ? { layout: 'chw', channelOrder: 'bgr', dtype: 'uint8' } : {}),
     };
     if (output === '-') throw new InvalidOptionError('target caffe-lmdb writes a database folder; -o - is not possible');
-  } else if (options.mean !== undefined || options.datumDims !== undefined || options.labelTo !== undefined || options.commitEvery !== undefined) {
-    throw new InvalidOptionError('--mean, --datum-dims, --label-to and --commit-every apply to --target caffe-lmdb only');
+  } else if (options.mean !== undefined || options.datumDims !== undefined || options.labelTo !== undefined || options.commitEvery !== undefined || options.commitBytes !== undefined) {
+    throw new InvalidOptionError('--mean, --datum-dims, --label-to, --commit-every and --commit-bytes apply to --target caffe-lmdb only');
   }
   let worker: { index: number; count: number } | null = null;
   if (options.worker !== undefined) {
@@ -291,6 +296,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     labelMap,
     target,
     commitEvery,
+    commitBytes,
     datumDims: options.datumDims ?? false,
     labelTo,
     mean: options.mean ?? null,
@@ -329,7 +335,7 @@ const CONVERT_ONLY_KEYS = new Set([
   'input', 'output', 'prefix', 'shards', 'shardSize', 'recordsPerShard', 'compression', 'include', 'exclude',
   'followSymlinks', 'labelOffset', 'labels', 'overwrite', 'strict', 'jobs', 'fileTimeout', 'split', 'seed', 'shuffle', 'index',
   'manifest', 'manifestFormat', 'columns', 'imageColumns', 'inputList', 'schema', 'keys', 'dropKeys', 'labelMap',
-  'target', 'commitEvery', 'datumDims', 'labelTo', 'mean', 'worker', 'resume', 'resplit',
+  'target', 'commitEvery', 'commitBytes', 'datumDims', 'labelTo', 'mean', 'worker', 'resume', 'resplit',
 ]);
 
 function pickImageOptions(options: ConvertOptions): ImageOptions {

@@ -1,17 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import lmdb from 'node-lmdb';
 import sharp from 'sharp';
 import { convert, expandRecordFiles, LmdbSink, MeanAccumulator, verifyFiles, extractImages } from '../../src/pipeline/index.js';
 import { decodeBlobProto, decodeDatum, encodeDatum } from '../../src/datum/index.js';
 import { formatHumanSummary } from '../../src/cli/report.js';
 import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 import { decodeBmp24 } from '../image/helpers.js';
+import { lmdbSkipReason, readDb } from './lmdb-helpers.js';
+
+const skip = lmdbSkipReason();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
@@ -19,21 +21,6 @@ const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'caffe-'));
-}
-
-function readDb(dir: string): { key: string; value: Buffer }[] {
-  const env = new lmdb.Env();
-  env.open({ path: dir, readOnly: true });
-  const dbi = env.openDbi({ name: null, keyIsBuffer: true });
-  const txn = env.beginTxn({ readOnly: true });
-  const cursor = new lmdb.Cursor<Buffer>(txn, dbi, { keyIsBuffer: true });
-  const out: { key: string; value: Buffer }[] = [];
-  for (let key = cursor.goToFirst(); key !== null; key = cursor.goToNext()) out.push({ key: key.toString('utf8'), value: Buffer.from(cursor.getCurrentBinary() as Buffer) });
-  cursor.close();
-  txn.abort();
-  dbi.close();
-  env.close();
-  return out;
 }
 
 /** A BMP as PNG, decoded by hand (sharp's prebuilt libvips has no BMP loader). */
@@ -59,7 +46,7 @@ async function chwBgr(path: string, size: number): Promise<Buffer> {
   return toChwBgr(await hwcRgb(path, size));
 }
 
-test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels right, mean right', async () => {
+test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels right, mean right', { skip }, async () => {
   const out = await tempDir();
   const summary = await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', resize: { width: 16, height: 16 }, fit: 'fill', mean: join(out, 'mean.binaryproto') });
   assert.equal(summary.records, 7);
@@ -95,7 +82,7 @@ test('raw datums: keys in order, CHW BGR pixels equal a hand reshape, labels rig
   }
 });
 
-test('--channels 1 (Caffe\'s --gray): one plane per datum, equal to an independent grey decode', async () => {
+test('--channels 1 (Caffe\'s --gray): one plane per datum, equal to an independent grey decode', { skip }, async () => {
   const out = await tempDir();
   await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', channels: 1, resize: { width: 12, height: 10 }, fit: 'fill' });
   const rows = readDb(join(out, 'train_lmdb'));
@@ -117,7 +104,7 @@ test('--channels 1 (Caffe\'s --gray): one plane per datum, equal to an independe
   }
 });
 
-test('--encode jpeg|png: files already in that format pass through as Caffe does, the others are re-encoded', async () => {
+test('--encode jpeg|png: files already in that format pass through as Caffe does, the others are re-encoded', { skip }, async () => {
   for (const format of ['jpeg', 'png'] as const) {
     const out = await tempDir();
     await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', encode: format });
@@ -138,7 +125,7 @@ test('--encode jpeg|png: files already in that format pass through as Caffe does
   }
 });
 
-test('a run killed by SIGKILL mid-database leaves no database under the final name; the next run cleans its temp folder', async () => {
+test('a run killed by SIGKILL mid-database leaves no database under the final name; the next run cleans its temp folder', { skip }, async () => {
   const out = await tempDir();
   const args = ['--import', 'tsx', BIN, 'convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
   const killed = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, IMG2TFRECORD_FAULT: 'commit:2' } });
@@ -154,7 +141,7 @@ test('a run killed by SIGKILL mid-database leaves no database under the final na
   assert.deepEqual(readDb(join(out, 'train_lmdb')), readDb(join(reference, 'train_lmdb')));
 });
 
-test('--mean of encoded datums decodes them as compute_image_mean does; images of several sizes are refused', async () => {
+test('--mean of encoded datums decodes them as compute_image_mean does; images of several sizes are refused', { skip }, async () => {
   const raw = await tempDir();
   await convert({ input: SAMPLE, output: raw, target: 'caffe-lmdb', resize: { width: 16, height: 16 }, fit: 'fill', mean: join(raw, 'mean.binaryproto') });
   const png = await tempDir();
@@ -171,7 +158,7 @@ test('--mean of encoded datums decodes them as compute_image_mean does; images o
   assert.deepEqual(await readdir(mixed), [], 'no database and no mean file');
 });
 
-test('encoded datums pass bytes through with encoded = true and no dims unless --datum-dims; splits get a database each', async () => {
+test('encoded datums pass bytes through with encoded = true and no dims unless --datum-dims; splits get a database each', { skip }, async () => {
   const out = await tempDir();
   await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', encode: 'keep', split: 'train=0.5,validation=0.5' });
   assert.deepEqual((await readdir(out)).filter((n) => n.endsWith('_lmdb')).sort(), ['train_lmdb', 'validation_lmdb']);
@@ -194,12 +181,11 @@ test('encoded datums pass bytes through with encoded = true and no dims unless -
   assert.deepEqual([first.channels, first.height, first.width], [3, 194, 259]);
 });
 
-test('skipped inputs leave no gap in the key numbering', async () => {
+test('skipped inputs leave no gap in the key numbering', { skip }, async () => {
   const input = await tempDir();
   await mkdir(join(input, 'a'));
   await copyFile(join(SAMPLE, 'animals/HappyFish.jpg'), join(input, 'a/1.jpg'));
   await copyFile(join(SAMPLE, 'people/concert.jpg'), join(input, 'a/3.jpg'));
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(input, 'a/2.jpg'), 'broken');
   const out = await tempDir();
   const s = await convert({ input, output: out, target: 'caffe-lmdb', encode: 'keep' });
@@ -209,10 +195,9 @@ test('skipped inputs leave no gap in the key numbering', async () => {
   assert.match(formatHumanSummary(s, 1), /2 records in 1 LMDB database /);
 });
 
-test('multi-valued or float labels need --label-to float_data', async () => {
+test('multi-valued or float labels need --label-to float_data', { skip }, async () => {
   const dir = await tempDir();
   await copyFile(join(SAMPLE, 'animals/HappyFish.jpg'), join(dir, 'a.jpg'));
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(dir, 'm.jsonl'), '{"path": "a.jpg", "label": [0.5, 2]}\n');
   await assert.rejects(convert({ manifest: join(dir, 'm.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
     (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: Caffe's Datum holds one int32 label.*--label-to float_data/.test(e.message));
@@ -227,7 +212,7 @@ test('multi-valued or float labels need --label-to float_data', async () => {
     (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
 });
 
-test('LmdbSink: commits in batches, the map grows from a tiny start, abort leaves nothing, no silent overwrite', async () => {
+test('LmdbSink: commits in batches, the map grows from a tiny start, abort leaves nothing, no silent overwrite', { skip }, async () => {
   const root = await tempDir();
   const sink = new LmdbSink({ dir: join(root, 'db'), overwrite: false, commitEvery: 50, initialMapSize: 64 * 1024 });
   for (let i = 0; i < 300; i++) await sink.write({ payload: encodeDatum({ data: Buffer.alloc(10000, i), label: i }), shard: 0, relPath: `x/${i}.png` });
@@ -274,4 +259,50 @@ test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel 
   assert.deepEqual(datums.map((d) => d.channels), [3, 3]);
   // grey-tagged.tif sorts first: its grey samples repeated in B, G and R planes.
   assert.deepEqual([...(datums[0]?.data ?? [])], [10, 20, 30, 40, 10, 20, 30, 40, 10, 20, 30, 40]);
+});
+
+/** The CLI as a user runs it, with node-lmdb replaced by `lmdbModule` (a missing name, a broken binary). */
+function runWithout(lmdbModule: string | null, args: string[]): { status: number | null; stderr: string } {
+  const env = { ...process.env };
+  // Where node-lmdb really is missing (CI's --omit=optional run), the real one is what is tested.
+  if (lmdbModule === null) delete env.IMG2TFRECORD_LMDB_MODULE;
+  else env.IMG2TFRECORD_LMDB_MODULE = lmdbModule;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  return { status: child.status, stderr: child.stderr };
+}
+
+function assertOneLineFix(stderr: string, reason: RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line, no stack trace: ${stderr}`);
+  assert.match(lines[0] as string, /^img2tfrecord: --target caffe-lmdb and reading LMDB need node-lmdb, which /);
+  assert.match(lines[0] as string, reason);
+  assert.match(lines[0] as string, /fix: npm install node-lmdb \(it builds from source, which needs a C\+\+ compiler, make and python3\)$/);
+  assert.doesNotMatch(stderr, /internal error|\n\s+at /);
+}
+
+test('without node-lmdb, --target caffe-lmdb and LMDB reads say so in one line with the fix and exit 1', async () => {
+  const root = await tempDir();
+  // Missing: the real thing after npm ci --omit=optional, else a module name that does not exist.
+  const missing = runWithout(skip === false ? 'img2tfrecord-no-such-module' : null, ['convert', SAMPLE, '-o', join(root, 'out'), '--target', 'caffe-lmdb']);
+  assert.equal(missing.status, 1);
+  assertOneLineFix(missing.stderr, /which is not installed \(it is an optional dependency\);/);
+  assert.deepEqual(await readdir(root), [], 'no output folder left behind');
+  // Installed but not loadable, as a prebuilt binary built for glibc 2.38 is on older systems.
+  const broken = join(root, 'broken.node');
+  await writeFile(broken, 'not a shared object');
+  const db = join(root, 'train_lmdb');
+  await mkdir(db);
+  await writeFile(join(db, 'data.mdb'), '');
+  const read = runWithout(broken, ['inspect', db]);
+  assert.equal(read.status, 1);
+  assertOneLineFix(read.stderr, /which is installed but does not load \(.*broken\.node.*\);/);
+});
+
+test('--commit-bytes takes a size, for caffe-lmdb only', { skip }, async () => {
+  const out = await tempDir();
+  const s = await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', commitBytes: '1KB', encode: 'keep' });
+  assert.equal(s.records, readDb(join(out, 'train_lmdb')).length);
+  await assert.rejects(convert({ input: SAMPLE, output: await tempDir(), commitBytes: '64MB' }),
+    (e: unknown) => e instanceof InvalidOptionError && /--commit-bytes apply to --target caffe-lmdb only/.test(e.message));
+  await assert.rejects(convert({ input: SAMPLE, output: await tempDir(), target: 'caffe-lmdb', commitBytes: '10XB' }), /commitBytes/);
 });
