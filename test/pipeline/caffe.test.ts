@@ -244,7 +244,7 @@ test('MeanAccumulator matches a hand computation and names a file of another siz
   assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof InvalidOptionError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
 });
 
-test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel datums, never a "flattening" internal error', async () => {
+test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel datums, never a "flattening" internal error', { skip }, async () => {
   const { buildTiff } = await import('../image/tiff-builder.js');
   const input = await tempDir();
   await mkdir(join(input, 'odd'));
