@@ -135,6 +135,9 @@ export async function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: 
     timer = setTimeout(() => {
       reject(new ImageError('too-slow', `took longer than --file-timeout ${seconds} s; skipped (the limit guards against images that take minutes, such as SVG filters)`, { path }));
     }, seconds * 1000);
+    // The limit alone must not keep the process alive: after an interrupt has removed the partial
+    // output, the exit must not wait out the file's remaining time.
+    timer.unref();
   });
   try {
     return await Promise.race([work, limit]);
