@@ -128,21 +128,24 @@ export interface TimeLimit {
  * @example
  * const image = await raceTimeLimit(loadImage(bytes, settings, context), 60, 'cat.svg');
  */
-export async function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: string): Promise<T> {
+export async function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: string, signal?: AbortSignal): Promise<T> {
   if (seconds <= 0) return work;
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(new ImageError('too-slow', `took longer than --file-timeout ${seconds} s; skipped (the limit guards against images that take minutes, such as SVG filters)`, { path }));
     }, seconds * 1000);
-    // The limit alone must not keep the process alive: after an interrupt has removed the partial
-    // output, the exit must not wait out the file's remaining time.
-    timer.unref();
   });
+  // Once the run is interrupted (its partial output already removed), the limit alone must not
+  // keep the process alive until the stalled file's time is up.
+  const release = (): void => { timer?.unref(); };
+  if (signal?.aborted === true) release();
+  signal?.addEventListener('abort', release, { once: true });
   try {
     return await Promise.race([work, limit]);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', release);
   }
 }
 

@@ -383,7 +383,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     const stage: Stage = { name: 'read' };
     const running = processOneFile(work, stage);
     try {
-      return await raceTimeLimit(running, settings.fileTimeout, work.input.relPath);
+      return await raceTimeLimit(running, settings.fileTimeout, work.input.relPath, hooks.signal);
     } catch (error) {
       return containFailure(work.input, error, stage.name);
     }
