@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 // 0.9.70 and writes format 1, the format of every Caffe database.
 import { loadLmdb, type LmdbDbi, type LmdbEnv, type LmdbTxn } from './lmdb-module.js';
 import { InputError, OutputExistsError, OutputWriteError, invalidParameterError } from '../errors.js';
+import { isProcessAlive } from './publish.js';
 import { faultPoint, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 
 /** Settings of {@link LmdbSink}. */
@@ -273,17 +274,7 @@ async function removeStaleTempDirs(dir: string): Promise<void> {
   const names = await readdir(dirname(dir)).catch(() => [] as string[]);
   for (const name of names) {
     const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
-    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await rm(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 

@@ -175,15 +175,22 @@ async function removeDeadTemps(dir: string, name: string): Promise<void> {
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     if (!entry.startsWith(stem)) continue;
     const pid = Number(entry.slice(stem.length));
-    if (Number.isSafeInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(dir, entry), { force: true });
+    if (Number.isSafeInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await rm(join(dir, entry), { force: true });
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process still exists, so a killed run's temporary files can be told from a live one's.
+ *
+ * @example
+ * isProcessAlive(process.pid); // true
+ */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -10,7 +10,7 @@ import {
   configureImageConcurrency, describeEncoded, describeUnknownBytes, resolveImageSettings,
 } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
-import { encoded, load, raw, IMAGES } from './helpers.js';
+import { blankBmp, encoded, load, raw, IMAGES } from './helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 
@@ -18,16 +18,7 @@ const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url))
 function bmp(bpp: 24 | 32, extra = 0): Buffer {
   const w = 2;
   const h = 2;
-  const row = Math.ceil((w * bpp) / 32) * 4;
-  const out = Buffer.alloc(54 + row * h + extra);
-  out.write('BM', 0, 'latin1');
-  out.writeUInt32LE(out.length, 2);
-  out.writeUInt32LE(54, 10);
-  out.writeUInt32LE(40, 14);
-  out.writeInt32LE(w, 18);
-  out.writeInt32LE(h, 22);
-  out.writeUInt16LE(1, 26);
-  out.writeUInt16LE(bpp, 28);
+  const { bytes: out, rowBytes: row } = blankBmp(w, h, bpp, extra);
   // Top row red, green; bottom row blue, white (stored bottom row first, as BGR(A)).
   const colours = [[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 255, 255]]] as const;
   for (let y = 0; y < h; y++) {

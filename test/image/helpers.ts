@@ -44,3 +44,21 @@ export function decodeBmp24(bytes: Buffer): Rgba {
   }
   return { data, width, height };
 }
+
+/**
+ * A BI_RGB BMP of zeroed pixels by hand: bottom-up, rows padded to 4 bytes, pixels at offset 54,
+ * `extra` trailing bytes; `rowBytes` is the padded row size, for filling the pixels.
+ */
+export function blankBmp(width: number, height: number, bpp: 24 | 32, extra = 0): { bytes: Buffer; rowBytes: number } {
+  const rowBytes = Math.ceil((width * bpp) / 32) * 4;
+  const out = Buffer.alloc(54 + rowBytes * height + extra);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(bpp, 28);
+  return { bytes: out, rowBytes };
+}

@@ -7,22 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { bytesFeature, encodeExample, int64Feature } from '../../src/example/index.js';
 import { convert, verifyFiles } from '../../src/pipeline/index.js';
 import { frameRecordToBuffer } from '../../src/record/index.js';
+import { blankBmp } from '../image/helpers.js';
 
 const DECODABLE = fileURLToPath(new URL('../../fixtures/decodable/', import.meta.url));
 
 /** A 3x2 24-bit bottom-up BI_RGB BMP of exactly offset + rows bytes: the kind convert passes through. */
 function exactBmp(): Buffer {
-  const [w, h] = [3, 2];
-  const row = Math.ceil((w * 24) / 32) * 4;
-  const out = Buffer.alloc(54 + row * h);
-  out.write('BM', 0, 'latin1');
-  out.writeUInt32LE(out.length, 2);
-  out.writeUInt32LE(54, 10);
-  out.writeUInt32LE(40, 14);
-  out.writeInt32LE(w, 18);
-  out.writeInt32LE(h, 22);
-  out.writeUInt16LE(1, 26);
-  out.writeUInt16LE(24, 28);
+  const { bytes: out } = blankBmp(3, 2, 24);
   for (let i = 54; i < out.length; i++) out[i] = (i * 37) & 0xff;
   return out;
 }
