@@ -38,6 +38,8 @@ export interface HeaderFacts extends EncodedInfo {
   readonly apngDefaultIsFrame: boolean;
   /** GIF: the colour behind the first frame's transparent index, as PIL reports transparent pixels. */
   readonly gifTransparentRgb: readonly [number, number, number] | null;
+  /** JPEG: an APP2 `ICC_PROFILE` segment is present (colours are defined by an embedded profile). */
+  readonly jpegIccProfile: boolean;
   /** JPEG: the first frame header's marker (0xc0 baseline, 0xc2 progressive, 0xc3 lossless, ...); 0 otherwise. */
   readonly jpegFrameMarker: number;
   /** PNG: IHDR colour type, compression, filter and interlace methods; -1 otherwise. */
@@ -109,7 +111,7 @@ function facts(format: StoredFormat, width: number, height: number, channels: nu
   return {
     format, width, height, channels, colorspace: colorspaceOf(channels),
     components: channels, bitDepth: 8, frames: 1, pngAnimated: false, pngEmptyAncillary: false, unusualJpeg: false, bmpCompression: 0, bmpExactSize: true,
-    apngDefaultIsFrame: true, gifTransparentRgb: null, jpegFrameMarker: 0, pngColorType: -1, pngInterlace: -1, pngMethods: -1,
+    apngDefaultIsFrame: true, gifTransparentRgb: null, jpegIccProfile: false, jpegFrameMarker: 0, pngColorType: -1, pngInterlace: -1, pngMethods: -1,
     pngHasPalette: false, largestFramePixels: width * height, ...extra,
   };
 }
@@ -127,6 +129,7 @@ function readJpeg(buf: Buffer): HeaderFacts {
   let pos = 2;
   let sof: { width: number; height: number; components: number; precision: number; marker: number } | null = null;
   let sawScan = false;
+  let iccProfile = false;
   for (;;) {
     if (pos >= buf.length) throw new HeaderProblem('truncated', `JPEG ends at byte ${buf.length} without an end-of-image marker`);
     if (buf[pos] !== 0xff) {
@@ -160,6 +163,7 @@ function readJpeg(buf: Buffer): HeaderFacts {
       if (length < 8 + 3 * components) throw new HeaderProblem('corrupt', 'JPEG frame header too short for its components');
       sof ??= { width, height, components, precision, marker };
     }
+    if (marker === 0xe2 && length >= 14 && buf.toString('latin1', pos + 2, pos + 14) === 'ICC_PROFILE\0') iccProfile = true;
     pos += length;
     if (marker === 0xda) {
       if (sof === null) throw new HeaderProblem('corrupt', 'JPEG scan before the frame header');
@@ -181,7 +185,7 @@ function readJpeg(buf: Buffer): HeaderFacts {
   const { width, height, components, precision, marker } = sof as NonNullable<typeof sof>;
   // Arithmetic (0xC9-0xCB, 0xCD-0xCF), lossless (0xC3, 0xC7, 0xCB, 0xCF) or 12-bit JPEGs.
   const unusualJpeg = marker >= 0xc9 || marker === 0xc3 || marker === 0xc7 || precision !== 8;
-  return facts('jpeg', width, height, components === 1 ? 1 : 3, { components, bitDepth: precision, unusualJpeg, jpegFrameMarker: marker });
+  return facts('jpeg', width, height, components === 1 ? 1 : 3, { components, bitDepth: precision, unusualJpeg, jpegIccProfile: iccProfile, jpegFrameMarker: marker });
 }
 
 const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };

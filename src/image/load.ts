@@ -152,7 +152,10 @@ function checkNetpbmPixels(bytes: Buffer, settings: ImageSettings, context: Imag
 function keepReason(verdict: TfVerdict): string | null {
   const h = verdict.header as HeaderFacts;
   if (!verdict.decodable) return `${verdict.reason ?? 'not decodable by TensorFlow'}: stored as PNG`;
-  if (h.format === 'jpeg' && h.components === 4) return 'CMYK/YCCK JPEG converted to sRGB JPEG';
+  // A CMYK JPEG with a profile is converted through it (TensorFlow would ignore it and show wrong
+  // colours). Without one there is nothing better than TensorFlow's own CMYK->RGB (PIL's is the
+  // same), so the bytes pass through: libvips' stand-in profile would move colours by up to 150 levels.
+  if (h.format === 'jpeg' && h.components === 4 && h.jpegIccProfile) return 'CMYK/YCCK JPEG converted to sRGB JPEG through its ICC profile';
   if (h.format === 'gif' && h.frames > 1) return 'animated GIF: first frame stored as PNG';
   if (h.format === 'png' && h.pngEmptyAncillary) return 'PNG with empty ancillary chunks (libpng warns, PIL refuses the file): stored as a clean PNG';
   // Even a one-frame APNG: its animation chunks trip stricter readers (PIL) that TensorFlow ignores.
