@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { HeaderProblem, loadImage, readHeaderFacts, resolveImageSettings, type ImageOptions } from '../../src/image/index.js';
@@ -280,4 +281,36 @@ test('every header byte of a BITFIELDS BMP set to 0x00, 0x7f, 0x80 or 0xff gives
     }
   }
   assert.ok(problems > 0, 'some mutations are refused');
+});
+
+test('a palette PNG with an index past its PLTE (libpng badpal/small-palette-8.png) gives black there, as libpng and TensorFlow do', async () => {
+  // PIL is the one that differs: it fills the missing palette entries with a grey ramp (index i ->
+  // (i, i, i)), so index 255 reads white. libpng allocates its palette zero-filled to 256 entries
+  // (png_set_PLTE: png_calloc of PNG_MAX_PALETTE_LENGTH colours), so TensorFlow's decode_png, which
+  // uses libpng, shows (0, 0, 0); the record must hold what TensorFlow shows.
+  const bytes = await readFile(`${PIXELS}small-palette-8.png`);
+  let pos = 8;
+  let plte = Buffer.alloc(0);
+  const idat: Buffer[] = [];
+  while (pos < bytes.length) {
+    const length = bytes.readUInt32BE(pos);
+    const type = bytes.toString('latin1', pos + 4, pos + 8);
+    if (type === 'PLTE') plte = bytes.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IDAT') idat.push(bytes.subarray(pos + 8, pos + 8 + length));
+    pos += 12 + length;
+  }
+  assert.equal(plte.length / 3, 255, 'the palette stops one entry short of index 255');
+  const scanline = inflateSync(Buffer.concat(idat));
+  assert.equal(scanline[0], 1, 'one row, Sub filter');
+  const indices: number[] = [];
+  for (let x = 0; x < 256; x++) indices.push(((scanline[x + 1] as number) + (x > 0 ? (indices[x - 1] as number) : 0)) & 0xff);
+  const tensor = await raw(bytes, {});
+  assert.equal(tensor.channels, 3);
+  let pastEnd = 0;
+  indices.forEach((index, x) => {
+    const want = index < 255 ? [...plte.subarray(index * 3, index * 3 + 3)] : [0, 0, 0];
+    if (index >= 255) pastEnd++;
+    assert.deepEqual([...tensor.bytes.subarray(x * 3, x * 3 + 3)], want, `pixel ${x} (index ${index})`);
+  });
+  assert.ok(pastEnd > 0, 'the file does use the missing index');
 });
