@@ -32,7 +32,8 @@ export function isStandardPixels(meta: Metadata): boolean {
     case 'b-w': return meta.depth === 'uchar' && (bands === 1 || bands === 2);
     case 'rgb16': return meta.depth === 'ushort' && (bands === 3 || bands === 4);
     case 'grey16': return meta.depth === 'ushort' && (bands === 1 || bands === 2);
-    case 'cmyk': return (meta.depth === 'uchar' || meta.depth === 'ushort') && (bands === 4 || bands === 5);
+    // A profile-less 8-bit CMYK image is converted here the way TensorFlow and PIL do (see naiveCmykToRgb).
+    case 'cmyk': return (meta.depth === 'uchar' ? meta.hasProfile === true : meta.depth === 'ushort') && (bands === 4 || bands === 5);
     default: return false;
   }
 }
@@ -60,6 +61,7 @@ export async function normalisePixels(
   const space = meta.space ?? 'srgb';
   const depth = meta.depth ?? 'uchar';
   if (STORED_SPACES.has(space)) return readStoredValues(image, space, depth, meta.hasAlpha === true);
+  if (space === 'cmyk' && depth === 'uchar' && meta.hasProfile !== true) return naiveCmykToRgb(image);
   const wide = (SAMPLE_BITS[depth] ?? 8) > 8;
   const sixteen = options.sixteen && wide;
   const { data, info } = await image.toColourspace(sixteen ? 'rgb16' : 'srgb').raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -69,6 +71,25 @@ export async function normalisePixels(
   const bands = alpha ? [0, 1, 2, 3] : [0, 1, 2];
   const picked = pickSamples(samples, info.channels, bands, sixteen);
   return { data: picked, width: info.width, height: info.height, channels: bands.length as 3 | 4, note: `${space} converted to ${sixteen ? '16-bit ' : ''}sRGB` };
+}
+
+/**
+ * A CMYK image without a profile has no defined colours; TensorFlow's decode_jpeg (jpeg_mem.cc)
+ * and PIL both use r = (255 - k) * (255 - c) / 255 on ink values (libvips has already undone
+ * Adobe's inversion), TensorFlow truncating. Doing the same keeps a decoded record equal to what
+ * TensorFlow shows for the source; libvips' stand-in profile moved colours by up to 150 levels.
+ */
+async function naiveCmykToRgb(image: Sharp): Promise<NormalisedPixels> {
+  // Kept in CMYK from load to output: a plain toColourspace('cmyk') round-trips through a profile.
+  const { data, info } = await image.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const out = Buffer.alloc(n * 3);
+  for (let p = 0; p < n; p++) {
+    const at = p * info.channels;
+    const white = 255 - (data[at + 3] as number);
+    for (let k = 0; k < 3; k++) out[p * 3 + k] = Math.floor((white * (255 - (data[at + k] as number))) / 255);
+  }
+  return { data: out, width: info.width, height: info.height, channels: 3, note: 'CMYK without a profile converted as TensorFlow does' };
 }
 
 /** Stored-value pixels read in their own format, scaled to 8 or 16 bits, with the bands that make grey or RGB (+ alpha). */

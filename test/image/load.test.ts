@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -93,9 +94,19 @@ test('keep mode transcodes what TensorFlow cannot decode to lossless PNG, and CM
     assert.equal(stored.info.channels, source.info.channels, file);
     assert.ok(stored.data.equals(source.data), `${file} pixels equal`);
   }
-  const cmyk = await encoded(join(IMAGES, 'people/Channel_digital_image_CMYK_color_no_profile.jpg'));
+  // A CMYK JPEG with a profile is converted through it; a profile-less one passes through unchanged
+  // (TensorFlow's own naive CMYK->RGB is its only defined reading).
+  const plain = await readFile(join(IMAGES, 'people/Channel_digital_image_CMYK_color_no_profile.jpg'));
+  const kept = await encoded(join(IMAGES, 'people/Channel_digital_image_CMYK_color_no_profile.jpg'));
+  assert.deepEqual([kept.format, kept.channels, kept.transcoded], ['jpeg', 3, null]);
+  assert.ok(kept.bytes.equals(plain), 'profile-less CMYK JPEG stored byte for byte');
+  const dir = await mkdtemp(join(tmpdir(), 'img2tfrecord-cmyk-'));
+  const withProfile = join(dir, 'cmyk-icc.jpg');
+  await sharp(plain).toColourspace('cmyk').withIccProfile('cmyk').jpeg().toFile(withProfile);
+  assert.equal((await sharp(withProfile).metadata()).hasProfile, true);
+  const cmyk = await encoded(withProfile);
   assert.deepEqual([cmyk.format, cmyk.channels, cmyk.width, cmyk.height], ['jpeg', 3, 500, 333]);
-  assert.match(cmyk.transcoded ?? '', /CMYK/);
+  assert.match(cmyk.transcoded ?? '', /CMYK.*ICC profile/);
   const meta = await sharp(cmyk.bytes).metadata();
   assert.equal(meta.space, 'srgb');
 });

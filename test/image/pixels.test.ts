@@ -314,3 +314,25 @@ test('a palette PNG with an index past its PLTE (libpng badpal/small-palette-8.p
   });
   assert.ok(pastEnd > 0, 'the file does use the missing index');
 });
+
+test('a CMYK JPEG without a profile decodes as TensorFlow decodes it: r = (255 - k) * (255 - c) / 255, truncated', async () => {
+  // TensorFlow's decode_jpeg (core/lib/jpeg/jpeg_mem.cc) converts CMYK itself with this formula (on
+  // Adobe-inverted samples: r = k * c / 255), ignoring profiles. PIL's cmyk2rgb rounds the same
+  // product instead of truncating, so it can be one level above: the record follows TensorFlow.
+  const bytes = await readFile(`${IMAGES}people/Channel_digital_image_CMYK_color_no_profile.jpg`);
+  const ink = await sharp(bytes).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  assert.equal(ink.info.channels, 4);
+  const tensor = await raw(bytes, {});
+  assert.equal(tensor.channels, 3);
+  const n = ink.info.width * ink.info.height;
+  let roundedWouldDiffer = 0;
+  for (let p = 0; p < n; p++) {
+    const white = 255 - (ink.data[p * 4 + 3] as number);
+    for (let k = 0; k < 3; k++) {
+      const product = white * (255 - (ink.data[p * 4 + k] as number));
+      assert.equal(tensor.bytes[p * 3 + k], Math.floor(product / 255), `pixel ${p} band ${k}`);
+      if (Math.round(product / 255) !== Math.floor(product / 255)) roundedWouldDiffer++;
+    }
+  }
+  assert.ok(roundedWouldDiffer > 0, 'the file tells truncation from rounding');
+});
