@@ -1,8 +1,8 @@
 /** The img2tfrecord command line: builds the commands and turns failures into messages and exit codes. */
 import { Command, CommanderError } from 'commander';
-import { TOOL_VERSION } from '../pipeline/version.js';
-import { registerConvertCommand } from './convert-command.js';
-import { registerMergeCommand, registerReadCommands } from './read-commands.js';
+import { TOOL_VERSION } from '../runtime/version.js';
+import { registerConvertCommand } from './commands/convert.js';
+import { registerMergeCommand, registerReadCommands } from './commands/read.js';
 import { describeFailure, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 
 /** Builds the program; exported so tests can run commands in-process. */
