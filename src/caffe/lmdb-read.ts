@@ -3,7 +3,7 @@
 import { loadLmdb } from './lmdb-module.js';
 import { decodeDatum, type Datum } from '../datum/index.js';
 import { bytesFeature, floatFeature, int64Feature, type Feature } from '../example/index.js';
-import { ExampleParseError } from '../errors.js';
+import { DatumParseError } from '../errors.js';
 
 /** One Datum with its key and position. */
 export interface DatumEntry {
@@ -14,7 +14,7 @@ export interface DatumEntry {
 
 /**
  * Iterates an LMDB database's records in key order (= conversion order for Caffe keys).
- * A value that is not a Datum throws ExampleParseError naming the key.
+ * A value that is not a Datum throws DatumParseError naming the key.
  *
  * @example
  * for await (const { key, datum } of readDatums('out/train_lmdb')) console.log(key, datum.label);
@@ -37,7 +37,7 @@ export async function* readDatums(dir: string): AsyncGenerator<DatumEntry> {
       try {
         datum = decodeDatum(value);
       } catch (error) {
-        throw new ExampleParseError(`key ${keyText} is not a Caffe Datum: ${(error as Error).message}`, { path: dir, recordIndex: index });
+        throw new DatumParseError(`key ${keyText}: ${(error as Error).message}`, { path: dir, recordIndex: index });
       }
       yield { index, key: keyText, datum };
       index++;

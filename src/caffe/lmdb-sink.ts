@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 // that Caffe links rejects ("MDB_INVALID: File is not an LMDB file"); node-lmdb bundles LMDB
 // 0.9.70 and writes format 1, the format of every Caffe database.
 import { loadLmdb, type LmdbDbi, type LmdbEnv, type LmdbTxn } from './lmdb-module.js';
-import { InputError, OutputExistsError, OutputWriteError, invalidParameterError } from '../errors.js';
+import { InputError, InternalError, invalidParameterError, OutputExistsError, OutputWriteError } from '../errors.js';
 import { isProcessAlive } from '../runtime/publish.js';
 import { faultPoint } from '../runtime/faults.js';
 import { type RecordSink, type ShardInfo, type SinkRecord } from '../sinks/tfrecord-shards.js';
@@ -217,7 +217,7 @@ export class LmdbSink implements RecordSink {
   private describeTxnError(error: unknown): unknown {
     if (!MAP_FULL.test(String((error as Error).message))) return toLmdbWriteError(error, this.settings.dir);
     // Room is made before every put from an upper bound of its pages, so this is our own bug.
-    return new Error(`internal: LMDB map of ${this.mapSize} bytes filled although room was made (${this.used} bytes in use)`, { cause: error });
+    return new InternalError(`LMDB map of ${this.mapSize} bytes filled although room was made (${this.used} bytes in use)`, {}, { cause: error });
   }
 
   async completeShard(): Promise<void> {

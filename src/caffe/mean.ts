@@ -1,5 +1,5 @@
 /** The mean image of a dataset, as Caffe's compute_image_mean computes it, accumulated in the same pass. */
-import { InvalidOptionError } from '../errors.js';
+import { InternalError, InvalidOptionError } from '../errors.js';
 import type { MeanBlob } from '../datum/index.js';
 
 /**
@@ -29,7 +29,7 @@ export class MeanAccumulator {
         `--mean needs all images the same size: ${path} is ${width}x${height}x${channels}, but ${this.firstPath} is ${w}x${h}x${c}; add --resize WxH (and --channels)`,
       );
     }
-    if (pixels.length !== c * h * w) throw new Error(`internal: ${path} has ${pixels.length} bytes for ${c}x${h}x${w}`);
+    if (pixels.length !== c * h * w) throw new InternalError(`has ${pixels.length} bytes for ${c}x${h}x${w}`, { path });
     const sum = this.sum as Float64Array;
     for (let i = 0; i < pixels.length; i++) sum[i] = (sum[i] as number) + (pixels[i] as number);
     this.count++;

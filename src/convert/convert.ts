@@ -547,8 +547,8 @@ function containError(error: unknown, stage: string, path: string, signal: Abort
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     return new ImageError('unreadable', `cannot read file (stage ${stage}): ${(error as Error).message}`, { path }, { cause: error });
   }
-  // An InternalError's message already starts with the path: keep only what follows.
-  const original = error instanceof Error ? `${error.name}: ${error.message.replace(/^[^:]*: internal: /, 'internal: ')}` : String(error);
+  // An InternalError's message already starts with the path: keep only its detail.
+  const original = error instanceof InternalError ? `${error.name}: internal: ${error.detail}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new ImageError('internal', `internal error in stage ${stage} (please report): ${original}`, { path }, { cause: error });
 }
 

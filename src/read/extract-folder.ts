@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { InternalError } from '../errors.js';
 
 /** Longest file name most file systems take (bytes). */
 const NAME_MAX = 255;
@@ -103,7 +104,7 @@ export class OutputFolder {
   async write(rel: string, bytes: Uint8Array, overwrite: boolean): Promise<Placement> {
     const parts = rel.split('/');
     if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0') || p.includes('\\'))) {
-      throw new Error(`internal: unsanitised name "${rel}"`);
+      throw new InternalError(`unsanitised name "${rel}"`);
     }
     const notes: string[] = [];
     try {
