@@ -29,7 +29,7 @@ export type { Schema, SchemaName, FeatureType } from './dataset/schema.js';
 export { MANIFEST_FORMATS } from './inputs/manifest.js';
 export type { ManifestFormat, ColumnType } from './inputs/manifest.js';
 export { IMAGE_EXTENSIONS } from './inputs/discover.js';
-export type { ShardInfo } from './sinks/tfrecord-shards.js';
+export type { ShardInfo } from './sinks/sink.js';
 export { TOOL_VERSION } from './runtime/version.js';
 
 // the run summary and merge-summary

@@ -8,7 +8,7 @@ import { loadLmdb, type LmdbDbi, type LmdbEnv, type LmdbTxn } from './lmdb-modul
 import { InputError, InternalError, invalidParameterError, OutputExistsError, OutputWriteError } from '../errors.js';
 import { isProcessAlive } from '../runtime/publish.js';
 import { faultPoint } from '../runtime/faults.js';
-import { type RecordSink, type ShardInfo, type SinkRecord } from '../sinks/tfrecord-shards.js';
+import { type RecordSink, type ShardInfo, type SinkRecord } from '../sinks/sink.js';
 
 /** Settings of {@link LmdbSink}. */
 export interface LmdbSinkSettings {

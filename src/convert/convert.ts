@@ -22,7 +22,9 @@ import { resolveConvertOptions, type ConvertOptions, type ConvertSettings } from
 import { planShards, type SplitPlan } from '../dataset/plan.js';
 import { ReadBufferPool } from '../runtime/read-pool.js';
 import { applySchema, type FeatureType } from '../dataset/schema.js';
-import { asParts, checkOutputFree, shardFileName, StreamSink, TfrecordShardSink, type KeptShard, type RecordSink, type ShardInfo } from '../sinks/tfrecord-shards.js';
+import { asParts, type RecordSink, type ShardInfo } from '../sinks/sink.js';
+import { checkOutputFree, shardFileName, TfrecordShardSink, type KeptShard } from '../sinks/tfrecord-shards.js';
+import { StreamSink } from '../sinks/stream.js';
 import { stallPoint } from '../runtime/faults.js';
 import { gatherInputs, type InputItem } from '../inputs/sources.js';
 import { TOOL_VERSION } from '../runtime/version.js';

@@ -1,48 +1,12 @@
-/** Where framed records go: sharded TFRecord files written atomically, or one stream to stdout. */
+/** TFRecord shards: planned shard files written atomically, kept complete for --resume, renamed at the end. */
 import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import { IncompleteRunError, OutputExistsError } from '../errors.js';
 import { readRecordFile, RecordWriter, type Compression } from '../record/index.js';
 import { makeFolder, trackTemp, untrackTemp } from '../runtime/publish.js';
 import { faultPoint, isNextFault } from '../runtime/faults.js';
-
-/** One record on its way out, with what a sink needs to place it. */
-export interface SinkRecord {
-  /** The record's payload, possibly in parts (written and checksummed without joining them). */
-  readonly payload: Uint8Array | readonly Uint8Array[];
-  /** Planned shard of this record (0-based, non-decreasing within a sink). */
-  readonly shard: number;
-  /** Path of the source relative to the input: the LMDB key's suffix. */
-  readonly relPath: string;
-  /**
-   * Called once the sink no longer holds the payload's bytes, so their memory may be reused.
-   * Optional for a sink to honour (LmdbSink keeps values until its commit and never calls it).
-   */
-  readonly onWritten?: () => void;
-}
-
-/** A finished output file. */
-export interface ShardInfo {
-  readonly file: string;
-  readonly records: number;
-  /** Bytes on disk (compressed size under GZIP/ZLIB). */
-  readonly bytes: number;
-}
-
-/**
- * The output side of a conversion. Records arrive in final order; `completeShard` marks a shard
- * done (so a killed run can resume from it); `finish` makes the output visible under its final
- * names; `abort` removes what this run left unfinished.
- */
-export interface RecordSink {
-  write(record: SinkRecord): Promise<void>;
-  /** Shard `index` has all its records; `meta` (JSON) is kept beside it for a resumed run. */
-  completeShard(index: number, meta: unknown): Promise<void>;
-  finish(): Promise<readonly ShardInfo[]>;
-  abort(): Promise<void>;
-}
+import { asParts, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 
 /** Settings of {@link TfrecordShardSink}. */
 export interface ShardSinkSettings {
@@ -381,11 +345,6 @@ export class TfrecordShardSink implements RecordSink {
   }
 }
 
-/** A payload as a list of parts. */
-export function asParts(payload: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
-  return payload instanceof Uint8Array ? [payload] : payload;
-}
-
 /** Flushes a written file to disk, so a full disk shows here and not after the rename. */
 async function syncFile(path: string): Promise<void> {
   const handle = await open(path, 'r+');
@@ -408,37 +367,5 @@ async function removeStaleShards(dir: string, prefix: string, keep: ReadonlySet<
       await rm(join(dir, name), { force: true });
       await rm(join(dir, `${name}.idx`), { force: true });
     }
-  }
-}
-
-/**
- * Writes every record into one unsharded stream (stdout for `-o -`), for pipes such as
- * `| gsutil cp - gs://bucket/train.tfrecord`.
- *
- * @example
- * const sink = new StreamSink(process.stdout, 'none');
- */
-export class StreamSink implements RecordSink {
-  private readonly writer: RecordWriter;
-
-  constructor(out: Writable, compression: Compression) {
-    this.writer = new RecordWriter(out, { compression });
-  }
-
-  async write(record: SinkRecord): Promise<void> {
-    await this.writer.writeParts(asParts(record.payload), record.onWritten);
-  }
-
-  async completeShard(): Promise<void> {
-    // One stream: nothing to mark.
-  }
-
-  async finish(): Promise<readonly ShardInfo[]> {
-    await this.writer.close();
-    return [{ file: '-', records: this.writer.records, bytes: this.writer.bytes }];
-  }
-
-  async abort(): Promise<void> {
-    await this.writer.close().catch(() => undefined);
   }
 }

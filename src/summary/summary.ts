@@ -1,6 +1,6 @@
 /** The run summary (dataset.json): its types, file names and the per-class tally shared by convert and merge-summary. */
 import type { FeatureType } from '../dataset/schema.js';
-import type { ShardInfo } from '../sinks/tfrecord-shards.js';
+import type { ShardInfo } from '../sinks/sink.js';
 
 /** A file (or manifest row) that was not converted, and why. */
 export interface SkippedFile {
