@@ -30,6 +30,7 @@ import { gatherInputs, type InputItem } from '../inputs/sources.js';
 import { TOOL_VERSION } from '../runtime/version.js';
 import { planOwnership } from '../scale/slices.js';
 import { addClass, LABEL_MAP_FILE, LABELS_FILE, summaryFileName, workerSummaryFile, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from '../summary/summary.js';
+import { compareCodeUnits, sortKeys } from '../runtime/compare.js';
 
 /** Progress of a running conversion, reported after each input. */
 export interface ConvertProgress {
@@ -498,7 +499,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     labelOffset: labels.map?.offset ?? settings.labelOffset,
     schema: {
       name: settings.schema.name,
-      keys: Object.entries(all.keys).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })),
+      keys: Object.entries(all.keys).sort(([a], [b]) => compareCodeUnits(a, b)).map(([key, type]) => ({ key, type })),
     },
     seed: settings.seed,
     options: describeSettings(settings),
@@ -601,10 +602,6 @@ function countKept(kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): {
     }
   }
   return { shards, records };
-}
-
-function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The shared label files in `dir` that this run would write with other contents. */

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, UnknownClassError } from '../errors.js';
 import { parseTextProto, PbtxtSyntaxError, type PbtxtField, type PbtxtMessage } from './pbtxt.js';
+import { compareCodeUnits } from '../runtime/compare.js';
 
 /** Classes in id order. */
 export interface LabelMap {
@@ -102,7 +103,7 @@ function lastScalar(message: PbtxtMessage, field: string): PbtxtField | undefine
  * buildLabelMap(['dog', 'cat'], null, 0).names; // ['cat', 'dog']
  */
 export function buildLabelMap(present: Iterable<string>, fixed: LabelFile | null, offset: number, labelsPath = ''): LabelMap {
-  const classes = [...new Set(present)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const classes = [...new Set(present)].sort(compareCodeUnits);
   if (fixed === null) return { names: classes, ids: classes.map((_, i) => i + offset), offset };
   const known = new Set(fixed.names);
   for (const name of classes) {

@@ -5,6 +5,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { InputError } from '../errors.js';
 import { identifyUnsupported, sniffFormat } from '../image/index.js';
+import { compareCodeUnits } from '../runtime/compare.js';
 
 /** Extensions taken as images without looking at the bytes (compared case-insensitively). */
 export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
@@ -88,8 +89,8 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     else entries.push(classified);
   }
   // Sort on paths only, by code units, so the order is the same on every machine and locale.
-  entries.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-  problems.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+  entries.sort((a, b) => compareCodeUnits(a.relPath, b.relPath));
+  problems.sort((a, b) => compareCodeUnits(a.relPath, b.relPath));
 
   const images: DiscoveredFile[] = [];
   const ignored: { relPath: string; reason: string }[] = [];

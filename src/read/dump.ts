@@ -2,6 +2,7 @@
 import { formatKey, type DecodedExample, type Feature, type Features } from '../example/index.js';
 import { invalidParameterError } from '../errors.js';
 import { readExamples } from './examples.js';
+import { compareCodeUnits } from '../runtime/compare.js';
 
 /** How bytes values are shown. `auto`: UTF-8 text when printable, else length for values over 64 bytes, else base64. */
 export type BytesDisplay = 'auto' | 'base64' | 'hex' | 'length';
@@ -74,7 +75,7 @@ export function featuresToJson(features: Features | DecodedExample, mode: BytesD
   const decoded = isDecoded(features) ? features : null;
   const map: ReadonlyMap<string, Feature> = decoded?.featureMap ?? new Map(Object.entries(features as Features));
   const empty = new Set(decoded?.emptyKeys ?? []);
-  const shown = [...map.keys()].map((key) => [formatKey(key), key] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const shown = [...map.keys()].map((key) => [formatKey(key), key] as const).sort(([a], [b]) => compareCodeUnits(a, b));
   // Object.fromEntries defines own properties, so a "__proto__" key is kept, not taken as the prototype.
   const out: [string, { type: Feature['kind'] | null; values: unknown[] }][] = [];
   for (const [label, key] of shown) {

@@ -7,6 +7,7 @@ import { openRecordStream, type Compression } from '../record/index.js';
 import { isLmdbDir } from '../sinks/record-files.js';
 import { readExamples } from './examples.js';
 import { matchSchema } from '../dataset/schema.js';
+import { compareCodeUnits } from '../runtime/compare.js';
 
 /** Statistics of one feature key over a set of records. */
 export interface KeyStats {
@@ -134,7 +135,7 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
     }
     reports.push({ file, format: lmdb ? 'lmdb' : 'tfrecord', compression, records, bytes: (await stat(lmdb ? join(file, 'data.mdb') : file)).size, sequenceExamples });
   }
-  const keys = [...stats.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, s]) => finishStats(key, s));
+  const keys = [...stats.entries()].sort(([a], [b]) => compareCodeUnits(a, b)).map(([key, s]) => finishStats(key, s));
   return {
     files: reports,
     records: reports.reduce((n, r) => n + r.records, 0),
@@ -185,6 +186,6 @@ function compareLabels(a: string, b: string): number {
   const na = Number(a);
   const nb = Number(b);
   if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareCodeUnits(a, b);
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { toOutputError } from '../runtime/publish.js';
 import { addClass, DEFAULT_PREFIX, summaryFileName, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from './summary.js';
+import { compareCodeUnits } from '../runtime/compare.js';
 
 /** The outcome of {@link mergeSummaries}. */
 export interface MergeReport {
@@ -76,12 +77,12 @@ export async function mergeSummaries(dir: string, prefix: string = DEFAULT_PREFI
   const addCounts = (records: Record<string, number>[]): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const r of records) for (const [k, n] of Object.entries(r)) out[k] = (out[k] ?? 0) + n;
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareCodeUnits(a, b)));
   };
   const addClasses = (tallies: Readonly<Record<string, ClassSummary>>[]): Record<string, ClassSummary> => {
     const out: Record<string, ClassSummary> = {};
     for (const t of tallies) for (const [k, c] of Object.entries(t)) addClass(out, k, c);
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareCodeUnits(a, b)));
   };
   const splits: Record<string, SplitSummary> = {};
   for (const name of Object.keys(first.splits)) {
@@ -109,7 +110,7 @@ export async function mergeSummaries(dir: string, prefix: string = DEFAULT_PREFI
     shards,
     splits,
     classes: addClasses(parts.map((p) => p.classes)),
-    schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, type]) => ({ key, type })) },
+    schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => compareCodeUnits(a, b)).map(([key, type]) => ({ key, type })) },
   };
   if (missing.length > 0) return { summary, missing };
   const target = summaryFileName(prefix);
