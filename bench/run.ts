@@ -22,7 +22,7 @@ const RUNS = readEnvInt('BENCH_RUNS', 5);
 const CORES = availableParallelism();
 // Case 2 pins --jobs (default: the CLI's own default, one per core) so the comparison never depends on it.
 const JOBS = readEnvInt('BENCH_JOBS', CORES);
-// The pipeline keeps jobs x 3 files in flight (src/pipeline/options.ts); the floor gets the same count.
+// The pipeline keeps jobs x 3 files in flight (src/convert/options.ts); the floor gets the same count.
 const IN_FLIGHT = JOBS * readEnvInt('BENCH_INFLIGHT_PER_JOB', 3);
 const RSS_SMALL = 1000;
 const RSS_LARGE = readEnvInt('BENCH_RSS_LARGE', 20000);

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'ERR_RECORD_TOO_LARGE'
   | 'ERR_WRITER_CLOSED'
   | 'ERR_EXAMPLE_PARSE'
+  | 'ERR_DATUM_PARSE'
   | 'ERR_IMAGE'
   | 'ERR_OUTPUT_EXISTS'
   | 'ERR_OUTPUT_WRITE'
@@ -259,6 +260,18 @@ export class StrictModeError extends Img2TfrecordError {
 }
 
 /**
+ * A value of a Caffe LMDB database is not a valid Caffe Datum.
+ *
+ * @example
+ * catch (e) { if (e instanceof DatumParseError) console.error(e.context.path, e.context.recordIndex); }
+ */
+export class DatumParseError extends Img2TfrecordError {
+  constructor(detail: string, context: ErrorContext = {}) {
+    super('ERR_DATUM_PARSE', `${where(context.path)}record ${context.recordIndex ?? '?'} is not a Caffe Datum: ${detail}`, context);
+  }
+}
+
+/**
  * The run was stopped by a signal (or an aborted `signal` option); partial output was removed.
  *
  * @example
@@ -267,8 +280,12 @@ export class StrictModeError extends Img2TfrecordError {
  * await convert({ input: 'photos', output: 'out' }, { signal: controller.signal }); // rejects with InterruptedError
  */
 export class InterruptedError extends Img2TfrecordError {
+  /** The signal (or abort reason) that stopped the run: 'SIGINT', 'SIGTERM', 'abort', ... */
+  readonly signal: string;
+
   constructor(signal: string) {
     super('ERR_INTERRUPTED', `interrupted by ${signal}; partial output removed`);
+    this.signal = signal;
   }
 }
 
@@ -296,8 +313,12 @@ export class NotIndexableError extends Img2TfrecordError {
  * if (channels !== planned) throw new InternalError(`${channels} channels decoded where ${planned} were planned`);
  */
 export class InternalError extends Img2TfrecordError {
+  /** What broke, without the path prefix. */
+  readonly detail: string;
+
   constructor(detail: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super('ERR_INTERNAL', `${where(context.path)}internal: ${detail}`, context, options);
+    this.detail = detail;
   }
 }
 

@@ -1,6 +1,6 @@
 /** The documented exit codes, and the one place errors become them. */
 import { CommanderError } from 'commander';
-import { Img2TfrecordError, type InvalidOptionError } from '../errors.js';
+import { Img2TfrecordError, InterruptedError, type InvalidOptionError } from '../errors.js';
 import { describeOptionError } from './flag-names.js';
 
 /** Exit codes of every command (documented in --help and the README). */
@@ -39,7 +39,7 @@ export function describeFailure(error: unknown): { code: number; message: string
       case 'ERR_OUTPUT_EXISTS':
         return { code: EXIT.USAGE, message: error.message };
       case 'ERR_INTERRUPTED':
-        return { code: error.message.includes('SIGTERM') ? EXIT.SIGTERM : EXIT.SIGINT, message: error.message };
+        return { code: error instanceof InterruptedError && error.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT, message: error.message };
       case 'ERR_INPUT':
         return { code: EXIT.USAGE, message: error.message };
       default:

@@ -1,8 +1,13 @@
 /** The img2tfrecord command line: builds the commands and turns failures into messages and exit codes. */
 import { Command, CommanderError } from 'commander';
-import { TOOL_VERSION } from '../pipeline/version.js';
-import { registerConvertCommand } from './convert-command.js';
-import { registerMergeCommand, registerReadCommands } from './read-commands.js';
+import { TOOL_VERSION } from '../runtime/version.js';
+import { registerConvertCommand } from './commands/convert.js';
+import { registerDumpCommand } from './commands/dump.js';
+import { registerExtractCommand } from './commands/extract.js';
+import { registerIndexCommand } from './commands/index-file.js';
+import { registerInspectCommand } from './commands/inspect.js';
+import { registerMergeCommand } from './commands/merge-summary.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { describeFailure, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 
 /** Builds the program; exported so tests can run commands in-process. */
@@ -14,7 +19,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   registerConvertCommand(program);
-  registerReadCommands(program);
+  registerInspectCommand(program);
+  registerVerifyCommand(program);
+  registerDumpCommand(program);
+  registerExtractCommand(program);
+  registerIndexCommand(program);
   registerMergeCommand(program);
   return program;
 }

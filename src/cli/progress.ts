@@ -1,5 +1,5 @@
 /** Progress for people: a bar on a TTY stderr, a line every 30 s otherwise (pipes, CI), nothing with --quiet. */
-import type { ConvertProgress } from '../pipeline/index.js';
+import type { ConvertProgress } from '../convert/convert.js';
 
 /** Reports progress; `update` is called once per input file. */
 export interface ProgressReporter {

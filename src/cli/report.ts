@@ -1,6 +1,6 @@
 /** Renders a conversion summary for people (stderr). */
 import { join } from 'node:path';
-import type { ConvertSummary } from '../pipeline/index.js';
+import type { ConvertSummary } from '../summary/summary.js';
 
 /** Human-readable byte count (powers of 1024). */
 export function formatBytes(bytes: number): string {

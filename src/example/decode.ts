@@ -1,5 +1,5 @@
 /** tf.train.Example decoding by protobuf's own wire rules (as C++ Example::ParseFromString), losing no key. */
-import type { Feature } from './example.js';
+import type { Feature } from './feature.js';
 
 // Why by hand and not protobufjs: protobufjs reads a field whatever its wire type, reads packed
 // floats past the end of their field, replaces a repeated sub-message instead of merging it,

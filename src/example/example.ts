@@ -2,15 +2,9 @@
 import { ExampleParseError, invalidParameterError, type ErrorContext } from '../errors.js';
 import { parseExampleWire, WireError } from './decode.js';
 import { loadExampleProto } from './proto.js';
+import type { Feature, Features } from './feature.js';
 
-/** One feature: a list of bytes, float32 or int64 values, as in tf.train.Feature. */
-export type Feature =
-  | { readonly kind: 'bytes'; readonly values: readonly Uint8Array[] }
-  | { readonly kind: 'float'; readonly values: readonly number[] }
-  | { readonly kind: 'int64'; readonly values: readonly bigint[] };
-
-/** An Example's features by key. */
-export type Features = { readonly [key: string]: Feature };
+export type { Feature, Features };
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -1,6 +1,6 @@
 /** Turns the bytes of an input file into the bytes to store: pass-through, re-encoded, or raw pixels. */
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
-import { ImageError, type ImageProblem } from '../errors.js';
+import { ImageError, type ImageProblem, InternalError } from '../errors.js';
 import { decodeBmp } from './bmp.js';
 import { decodeNetpbm, readNetpbmHeader } from './netpbm.js';
 import { checkTfDecodable, type TfVerdict } from './decodable.js';
@@ -273,7 +273,7 @@ async function transform(
   try {
     return await renderImage(source, meta, plan, header, input, settings, context, { sourceFormat, transcoded, notes });
   } catch (error) {
-    if (error instanceof ImageError || (error instanceof Error && error.message.startsWith('internal:'))) throw error;
+    if (error instanceof ImageError || error instanceof InternalError) throw error;
     fail(classifySharpError(error), `${name}: cannot decode: ${(error as Error).message}`, context, error);
   }
 }
@@ -403,7 +403,7 @@ async function renderImage(
     if (pickGrey) pixels = pickBands(pixels, plan.alphaOut ? [0, pixels.channels - 1] : [0]);
     if (lumaGrey) pixels = lumaOf(pixels);
     if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
-    if (pixels.channels !== outChannels) throw new Error(`internal: ${pixels.channels} channels decoded where ${outChannels} were planned`);
+    if (pixels.channels !== outChannels) throw new InternalError(`${pixels.channels} channels decoded where ${outChannels} were planned`);
     if (stored === 'raw') return toRaw(pixels, sourceFormat, settings, notes);
     const view = sixteen ? new Uint16Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length / 2) : pixels.data;
     image = sharp(view, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 1 | 2 | 3 | 4 } });
@@ -418,10 +418,10 @@ async function renderImage(
   // The stored bytes are the single source of truth for what TensorFlow will see, and must pass
   // the same decodability rules as bytes passed through.
   const checked = await checkTfDecodable(out);
-  if (checked.header === null || !checked.decodable) throw new Error(`internal: stored ${stored} fails the decodability rules: ${checked.reason ?? ''}`);
+  if (checked.header === null || !checked.decodable) throw new InternalError(`stored ${stored} fails the decodability rules: ${checked.reason ?? ''}`);
   const info = checked.header;
   const expected = stored === 'jpeg' ? (greyOut ? 1 : 3) : outChannels;
-  if (info.channels !== expected) throw new Error(`internal: stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
+  if (info.channels !== expected) throw new InternalError(`stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
   return {
     kind: 'encoded', bytes: out, format: info.format, width: info.width, height: info.height, channels: info.channels,
     colorspace: colorspaceOf(info.channels), sourceFormat, transcoded, notes,
@@ -464,7 +464,7 @@ function pickBands(pixels: Pixels, bands: readonly number[]): Pixels {
 
 /** RGBA pixels composited onto an opaque background colour, rounded to nearest: RGB out. */
 function flattenOnto(pixels: Pixels, background: Rgb): Pixels {
-  if (pixels.channels !== 4) throw new Error(`internal: flattening ${pixels.channels} channels where RGBA was planned`);
+  if (pixels.channels !== 4) throw new InternalError(`flattening ${pixels.channels} channels where RGBA was planned`);
   const n = pixels.width * pixels.height;
   const max = pixels.sixteen ? 65535 : 255;
   const back = [background.r, background.g, background.b].map((v) => v * (max / 255));
@@ -538,7 +538,7 @@ function toRaw(pixels: Pixels, sourceFormat: SourceFormat, settings: ImageSettin
     }
   }
   const shape = chw ? [c, h, w] : [h, w, c];
-  if (out.length !== shape.reduce((a, b) => a * b, 1) * elementBytes) throw new Error('internal: raw tensor size does not match its shape');
+  if (out.length !== shape.reduce((a, b) => a * b, 1) * elementBytes) throw new InternalError('raw tensor size does not match its shape');
   return {
     kind: 'raw', bytes: out, width: w, height: h, channels: c, dtype, layout: settings.layout,
     channelOrder: settings.channelOrder, shape, sourceFormat, transcoded: null, notes,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createProgressReporter, formatBarLine, formatDuration, progressEnabled } from '../../src/cli/progress.js';
-import type { ConvertProgress } from '../../src/pipeline/index.js';
+import type { ConvertProgress } from '../../src/convert/convert.js';
 
 test('the progress bar is drawn only on a TTY, without CI and without --quiet', () => {
   const tty = { isTTY: true } as NodeJS.WriteStream;

@@ -4,9 +4,9 @@ import { mkdtemp, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convert } from '../../src/pipeline/index.js';
+import { convert } from '../../src/convert/convert.js';
 import { formatHumanSummary } from '../../src/cli/report.js';
-import type { ConvertSummary } from '../../src/pipeline/index.js';
+import type { ConvertSummary } from '../../src/summary/summary.js';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample', import.meta.url));
 

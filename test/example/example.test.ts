@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import {
-  bytesFeature, classifyPayload, decodeExample, encodeExample, floatFeature, int64Feature,
-} from '../../src/example/index.js';
+import { bytesFeature, classifyPayload, decodeExample, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
 import { ExampleParseError, InvalidOptionError } from '../../src/errors.js';
 import { readRecordFile } from '../../src/record/index.js';
 

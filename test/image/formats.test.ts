@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import {
-  configureImageConcurrency, describeEncoded, describeUnknownBytes, resolveImageSettings,
-} from '../../src/image/index.js';
+import { configureImageConcurrency, describeEncoded, describeUnknownBytes, resolveImageSettings } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
 import { blankBmp, encoded, load, raw, IMAGES } from './helpers.js';
 

@@ -4,9 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import {
-  describeEncoded, loadImage, resolveImageSettings, sniffFormat, TF_DECODABLE, type EncodedImage, type ImageOptions, type RawImage,
-} from '../../src/image/index.js';
+import { describeEncoded, loadImage, resolveImageSettings, sniffFormat, TF_DECODABLE, type EncodedImage, type ImageOptions, type RawImage } from '../../src/image/index.js';
 import { decodeBmp24, type Rgba } from './helpers.js';
 
 // Every kind of file of the real-world corpus that fixtures/ holds, through every encoding: declared

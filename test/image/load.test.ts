@@ -5,9 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import {
-  describeEncoded, loadImage, resolveImageSettings, sniffFormat, type ImageOptions, type RawImage,
-} from '../../src/image/index.js';
+import { describeEncoded, loadImage, resolveImageSettings, sniffFormat, type ImageOptions, type RawImage } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
 import { encoded, load, raw } from './helpers.js';
 

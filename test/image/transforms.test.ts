@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import {
-  describeEncoded, resolveImageSettings, type ImageOptions,
-} from '../../src/image/index.js';
+import { describeEncoded, resolveImageSettings, type ImageOptions } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
 import { encoded, load, raw, IMAGES } from './helpers.js';
 

@@ -47,6 +47,26 @@ test("require('img2tfrecord') loads the ESM build through the exports map's defa
   assert.equal(child.stdout.trim(), 'function function function');
 });
 
+test('the codec layers are subpath exports (img2tfrecord/record, /example, /datum, /image); the main entry keeps internals out', async () => {
+  const dir = await built;
+  const exportsMap = pkg.exports as Record<string, Record<string, string>>;
+  for (const layer of ['record', 'example', 'datum', 'image']) {
+    assert.deepEqual(exportsMap[`./${layer}`], { types: `./dist/${layer}/index.d.ts`, import: `./dist/${layer}/index.js`, default: `./dist/${layer}/index.js` });
+  }
+  const script = [
+    "const record = await import('img2tfrecord/record');",
+    "const example = await import('img2tfrecord/example');",
+    "const datum = await import('img2tfrecord/datum');",
+    "const image = await import('img2tfrecord/image');",
+    "const main = await import('img2tfrecord');",
+    "console.log(record.crc32c(Buffer.from('123456789')).toString(16), typeof example.encodeExample, typeof datum.encodeDatum, typeof image.sniffFormat,",
+    "  ['mapOrdered', 'keyedUnit', 'checkOutputFree', 'TfrecordShardSink', 'loadSharp'].filter((n) => n in main).join(',') || 'none')",
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'e3069283 function function function none');
+});
+
 test('package.json: node-lmdb optional, install scripts allowed only where needed, MIT with a LICENSE file', async () => {
   assert.deepEqual(Object.keys(pkg.optionalDependencies as object), ['node-lmdb']);
   assert.equal((pkg.dependencies as Record<string, string>)['node-lmdb'], undefined);

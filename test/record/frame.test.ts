@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  encodeFrameFooter, encodeFrameFooterOfParts, encodeFrameHeader, FOOTER_BYTES, FRAME_OVERHEAD_BYTES, frameRecord,
-  frameRecordToBuffer, HEADER_BYTES, LENGTH_BYTES, LENGTH_CRC_BYTES, maskedCrc32c,
-} from '../../src/record/index.js';
+import { encodeFrameFooter, encodeFrameFooterOfParts, encodeFrameHeader, FOOTER_BYTES, FRAME_OVERHEAD_BYTES, frameRecord, frameRecordToBuffer, HEADER_BYTES, LENGTH_BYTES, LENGTH_CRC_BYTES, maskedCrc32c } from '../../src/record/index.js';
 
 test('frame sizes', () => {
   assert.deepEqual([LENGTH_BYTES, LENGTH_CRC_BYTES, HEADER_BYTES, FOOTER_BYTES, FRAME_OVERHEAD_BYTES], [8, 4, 12, 4, 16]);

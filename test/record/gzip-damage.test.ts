@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { CorruptRecordError, RecordTooLargeError, TruncatedRecordError } from '../../src/errors.js';
 import { frameRecordToBuffer, maskedCrc32c, readRecordFile, type RecordEntry } from '../../src/record/index.js';
-import { dumpRecords, verifyFiles } from '../../src/pipeline/index.js';
+import { dumpRecords } from '../../src/read/dump.js';
+import { verifyFiles } from '../../src/read/verify.js';
 import { encodeExample, int64Feature, bytesFeature } from '../../src/example/index.js';
 
 // 100 records of ~3 KB of noise: the stream is several inflate chunks long, so a lost last chunk shows.

@@ -32,7 +32,7 @@ import { gzipSync } from 'node:zlib';
 import { bytesFeature, decodeExample, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
 import { CorruptRecordError, ExampleParseError, RecordTooLargeError, TruncatedRecordError } from '../../src/errors.js';
 import { frameRecordToBuffer, maskedCrc32c, readRecordFile, readRecords, type RecordEntry } from '../../src/record/index.js';
-import { verifyFiles } from '../../src/pipeline/index.js';
+import { verifyFiles } from '../../src/read/verify.js';
 import { referenceExample, referenceRead, type RefExample, type RefResult } from './reference-reader.js';
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? 3000);

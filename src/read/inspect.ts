@@ -1,0 +1,191 @@
+/** inspect: summarises record files (keys, types, image formats) without decoding images. */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeKey, formatKey } from '../example/index.js';
+import { describeEncoded, sniffFormat } from '../image/index.js';
+import { openRecordStream, type Compression } from '../record/index.js';
+import { isLmdbDir } from '../sinks/record-files.js';
+import { readExamples } from './examples.js';
+import { matchSchema } from '../dataset/schema.js';
+import { compareCodeUnits } from '../runtime/compare.js';
+
+/** Statistics of one feature key over a set of records. */
+export interface KeyStats {
+  readonly key: string;
+  /** 'none' while every occurrence is an empty feature (a Feature with no list set). */
+  readonly type: 'bytes' | 'float' | 'int64' | 'mixed' | 'none';
+  /** Records that carry the key. */
+  readonly records: number;
+  readonly minValues: number;
+  readonly maxValues: number;
+  /** For label-like int64 or short text keys: value -> record count (at most 1000 distinct values kept). */
+  readonly histogram?: Readonly<Record<string, number>>;
+  /** For keys holding encoded images: format -> count and the range of sizes. */
+  readonly images?: {
+    readonly formats: Readonly<Record<string, number>>;
+    readonly minWidth: number;
+    readonly maxWidth: number;
+    readonly minHeight: number;
+    readonly maxHeight: number;
+  };
+}
+
+/** What `inspect` reports about one file. */
+export interface FileReport {
+  readonly file: string;
+  /** 'tfrecord', or 'lmdb' for a Caffe LMDB database folder. */
+  readonly format: 'tfrecord' | 'lmdb';
+  readonly compression: Compression;
+  readonly records: number;
+  /** Bytes on disk. */
+  readonly bytes: number;
+  readonly sequenceExamples: number;
+}
+
+/** The whole `inspect` report. */
+export interface InspectReport {
+  readonly files: readonly FileReport[];
+  readonly records: number;
+  readonly bytes: number;
+  readonly keys: readonly KeyStats[];
+  /** The schema the keys match (inception, mnist, tfds, object-detection), or null. */
+  readonly schema: string | null;
+}
+
+const LABEL_KEY = /(^|\/)(label|class|text|species|split)(\/|$)|label/i;
+const HISTOGRAM_LIMIT = 1000;
+
+interface MutableStats {
+  type: KeyStats['type'];
+  records: number;
+  /** Records where the key had no values (until the first non-empty one fixes the type). */
+  empty: number;
+  minValues: number;
+  maxValues: number;
+  histogram: Map<string, number> | null;
+  overflow: boolean;
+  formats: Map<string, number>;
+  minWidth: number;
+  maxWidth: number;
+  minHeight: number;
+  maxHeight: number;
+}
+
+/**
+ * Summarises record files: records and bytes per file and in total, every key with its type, how
+ * many records carry it and the min/max value count, label histograms and image format/size
+ * ranges read from headers only (no decoding).
+ *
+ * @example
+ * const report = await inspectFiles(['out/train-00000-of-00001.tfrecord']);
+ */
+export async function inspectFiles(files: readonly string[]): Promise<InspectReport> {
+  const stats = new Map<string, MutableStats>();
+  const reports: FileReport[] = [];
+  for (const file of files) {
+    const lmdb = await isLmdbDir(file);
+    const compression = lmdb ? 'none' : (await openRecordStream(file)).compression;
+    let records = 0;
+    let sequenceExamples = 0;
+    for await (const entry of readExamples(file)) {
+      records++;
+      if (entry.kind === 'sequence-example') sequenceExamples++;
+      // The Map, not Object.entries: every key counts, "__proto__" and non-UTF-8 ones included.
+      const empty = new Set(entry.example.emptyKeys);
+      for (const [rawKey, feature] of entry.example.featureMap) {
+        // Shown escaped when not UTF-8; formatKey never gives two keys the same text.
+        const key = formatKey(rawKey);
+        const kind = empty.has(rawKey) ? 'none' : feature.kind;
+        let s = stats.get(key);
+        if (s === undefined) {
+          s = {
+            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
+            overflow: false, formats: new Map(), minWidth: Infinity, maxWidth: 0, minHeight: Infinity, maxHeight: 0,
+          };
+          stats.set(key, s);
+        }
+        const n = feature.values.length;
+        // An empty feature (no kind set, or an empty list) says nothing about the key's type.
+        if (n > 0) {
+          if (s.records === s.empty) s.type = kind;
+          else if (s.type !== kind) s.type = 'mixed';
+        } else {
+          s.empty++;
+          // An empty list of a kind says more than no list at all.
+          if (s.type === 'none' && kind !== 'none') s.type = kind;
+        }
+        s.records++;
+        s.minValues = Math.min(s.minValues, n);
+        s.maxValues = Math.max(s.maxValues, n);
+        if (feature.kind === 'bytes') {
+          const first = feature.values[0];
+          if (first !== undefined && first.length > 64 && sniffFormat(first) !== null) {
+            countImage(s, first);
+            continue;
+          }
+        }
+        if (s.histogram !== null && n === 1) {
+          const v = feature.values[0];
+          // Escaped like keys, so two labels that are not UTF-8 never merge into U+FFFD.
+          const label = feature.kind === 'bytes' ? formatKey(decodeKey(v as Uint8Array)) : String(v);
+          if (s.histogram.has(label) || s.histogram.size < HISTOGRAM_LIMIT) s.histogram.set(label, (s.histogram.get(label) ?? 0) + 1);
+          else s.overflow = true;
+        }
+      }
+    }
+    reports.push({ file, format: lmdb ? 'lmdb' : 'tfrecord', compression, records, bytes: (await stat(lmdb ? join(file, 'data.mdb') : file)).size, sequenceExamples });
+  }
+  const keys = [...stats.entries()].sort(([a], [b]) => compareCodeUnits(a, b)).map(([key, s]) => finishStats(key, s));
+  return {
+    files: reports,
+    records: reports.reduce((n, r) => n + r.records, 0),
+    bytes: reports.reduce((n, r) => n + r.bytes, 0),
+    keys,
+    schema: reports.every((r) => r.format === 'lmdb') && reports.length > 0 ? 'caffe-datum' : matchSchema(keys.map((k) => k.key)),
+  };
+}
+
+function countImage(s: MutableStats, bytes: Uint8Array): void {
+  s.histogram = null;
+  try {
+    const info = describeEncoded(bytes);
+    s.formats.set(info.format, (s.formats.get(info.format) ?? 0) + 1);
+    s.minWidth = Math.min(s.minWidth, info.width);
+    s.maxWidth = Math.max(s.maxWidth, info.width);
+    s.minHeight = Math.min(s.minHeight, info.height);
+    s.maxHeight = Math.max(s.maxHeight, info.height);
+  } catch {
+    const format = sniffFormat(bytes) ?? 'unknown';
+    s.formats.set(format, (s.formats.get(format) ?? 0) + 1);
+  }
+}
+
+function finishStats(key: string, s: MutableStats): KeyStats {
+  const base = { key, type: s.type, records: s.records, minValues: s.minValues === Infinity ? 0 : s.minValues, maxValues: s.maxValues };
+  if (s.formats.size > 0) {
+    return {
+      ...base,
+      images: {
+        formats: Object.fromEntries([...s.formats].sort()),
+        minWidth: s.minWidth === Infinity ? 0 : s.minWidth,
+        maxWidth: s.maxWidth,
+        minHeight: s.minHeight === Infinity ? 0 : s.minHeight,
+        maxHeight: s.maxHeight,
+      },
+    };
+  }
+  // A histogram of mostly-distinct values (file names, ids) says nothing: keep it only for labels.
+  if (s.histogram !== null && !s.overflow && s.histogram.size > 0 && s.histogram.size <= Math.max(100, s.records / 2)) {
+    const entries = [...s.histogram].sort(([a], [b]) => compareLabels(a, b));
+    return { ...base, histogram: Object.fromEntries(entries) };
+  }
+  return base;
+}
+
+function compareLabels(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  return compareCodeUnits(a, b);
+}
+

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { mapOrdered, stopOnAbort } from '../../src/runtime/ordered.js';
+
+test('mapOrdered keeps source order whatever the completion order', async () => {
+  const input = Array.from({ length: 50 }, (_, i) => i);
+  const out: number[] = [];
+  // Later items finish first: a naive Promise.race pipeline would reorder them.
+  for await (const v of mapOrdered(input, 7, async (x) => { await sleep((50 - x) % 5); return x * 2; })) out.push(v);
+  assert.deepEqual(out, input.map((x) => x * 2));
+});
+
+test('mapOrdered never has more than `window` calls in flight', async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const source = async function* () { for (let i = 0; i < 40; i++) yield i; };
+  for await (const _ of mapOrdered(source(), 3, async (x) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await sleep(x % 3);
+    inFlight--;
+    return x;
+  })) { /* drain */ }
+  assert.equal(peak, 3);
+});
+
+test('mapOrdered pulls the source lazily (memory bounded by the window)', async () => {
+  let pulled = 0;
+  const source = function* () { for (let i = 0; i < 1000; i++) { pulled++; yield i; } };
+  const it = mapOrdered(source(), 4, async (x) => x);
+  await it.next();
+  assert.ok(pulled <= 6, `pulled ${pulled} items for one result`);
+  await it.return(undefined);
+});
+
+test('mapOrdered rethrows a failure in order, after the results before it', async () => {
+  const out: number[] = [];
+  await assert.rejects(async () => {
+    for await (const v of mapOrdered([0, 1, 2, 3, 4], 3, async (x) => {
+      if (x === 3) throw new Error('boom at 3');
+      await sleep(5);
+      return x;
+    })) out.push(v);
+  }, /boom at 3/);
+  assert.deepEqual(out, [0, 1, 2]);
+});
+
+test('mapOrdered rejects a window below 1', async () => {
+  await assert.rejects(async () => { for await (const _ of mapOrdered([1], 0, async (x) => x)) { /* */ } }, RangeError);
+});
+
+test('stopOnAbort throws at once on abort, without waiting for a pending item that never settles', async () => {
+  const controller = new AbortController();
+  let release = (): void => {};
+  const stuck = new Promise<number>((resolve) => { release = () => resolve(99); });
+  const results = mapOrdered([0, 1, 2], 3, async (x) => (x === 1 ? stuck : x));
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const v of stopOnAbort(results, controller.signal, () => new Error('stopped'))) {
+      seen.push(v);
+      // Item 1 never settles on its own: only the abort can end this loop.
+      controller.abort('SIGINT');
+    }
+  }, /stopped/);
+  assert.deepEqual(seen, [0]);
+  release();
+});
+
+test('stopOnAbort passes everything through when not aborted, and without a signal', async () => {
+  const controller = new AbortController();
+  const out: number[] = [];
+  for await (const v of stopOnAbort(mapOrdered([1, 2, 3], 2, async (x) => x * 2), controller.signal, () => new Error('x'))) out.push(v);
+  for await (const v of stopOnAbort(mapOrdered([4], 1, async (x) => x), undefined, () => new Error('x'))) out.push(v);
+  assert.deepEqual(out, [2, 4, 6, 4]);
+  const aborted = new AbortController();
+  aborted.abort();
+  await assert.rejects(async () => { for await (const _ of stopOnAbort(mapOrdered([1], 1, async (x) => x), aborted.signal, () => new Error('early'))) { /* */ } }, /early/);
+});
+
+test('stopOnAbort does not keep the items it has passed on (memory stays bounded over a long run)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const controller = new AbortController();
+  async function* items(): AsyncGenerator<{ payload: Buffer }> {
+    for (let i = 0; i < 300; i++) yield { payload: Buffer.alloc(1024) };
+  }
+  const refs: WeakRef<object>[] = [];
+  let alive = -1;
+  for await (const item of stopOnAbort(items(), controller.signal, () => new Error('x'))) {
+    refs.push(new WeakRef(item));
+    if (refs.length === 250) {
+      // A new macrotask first: WeakRef targets are kept until the current one ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      alive = refs.slice(0, 200).filter((r) => r.deref() !== undefined).length;
+    }
+  }
+  assert.equal(alive, 0, `${alive} of the first 200 items passed on are still reachable`);
+});
