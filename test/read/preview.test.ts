@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 // Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
 import { readExamples } from '../../src/pipeline/inspect.js';
+import { convert } from '../../src/pipeline/index.js';
+import { loadLmdb } from '../../src/pipeline/lmdb-module.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
 import {
   BOX_PALETTE, choosePreviewRecords, loadPreviewRecords, probeTextRendering, renderPreview, type PreviewCandidate,
@@ -109,4 +114,26 @@ test('golden: the raccoon records load through the two-pass reader and render wi
   const sheet = await renderPreview(records.map((r) => r.features), { size: 96, probeText: async () => false });
   assert.deepEqual([sheet.columns, sheet.rows], [2, 2]);
   assert.deepEqual(sheet.warnings.filter((w) => w.startsWith('tile')), []);
+});
+
+test('LMDB: Caffe raw datums (CHW, BGR) render as their images', async (t) => {
+  try {
+    loadLmdb();
+  } catch (error) {
+    t.skip(`node-lmdb (optional dependency) unavailable: ${(error as Error).message}`);
+    return;
+  }
+  const out = await mkdtemp(join(tmpdir(), 'preview-lmdb-'));
+  // A pure red 8x8 PNG: in a BGR datum its bytes are (0, 0, 255); the tile must show red again.
+  const input = await mkdtemp(join(tmpdir(), 'preview-lmdb-in-'));
+  await mkdir(join(input, 'red'));
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toFile(join(input, 'red', 'a.png'));
+  await convert({ input, output: out, target: 'caffe-lmdb', jobs: 1 });
+  const dirs = (await readdir(out, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => join(out, d.name));
+  assert.equal(dirs.length, 1);
+  const records = await loadPreviewRecords(dirs, readExamples, { count: 4 });
+  assert.equal(records.length, 1);
+  const sheet = await renderPreview(records.map((r) => r.features), { size: 40, probeText: async () => false });
+  assert.deepEqual(sheet.warnings.filter((w) => w.startsWith('tile')), []);
+  assert.ok(near(await pixel(sheet.png, sheet.gap + 20, sheet.gap + 20), [255, 0, 0], 2), `${await pixel(sheet.png, sheet.gap + 20, sheet.gap + 20)}`);
 });

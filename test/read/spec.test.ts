@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 // Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
 import { readExamples } from '../../src/pipeline/inspect.js';
 import { convert } from '../../src/pipeline/index.js';
+import { loadLmdb } from '../../src/pipeline/lmdb-module.js';
 import { gatherSpecStats, SpecGatherer, type Spec } from '../../src/read/spec.js';
 import { buildSpec, renderSpecJson, checkRawShape } from '../../src/read/spec-build.js';
 import { renderSpecPython } from '../../src/read/spec-python.js';
@@ -164,4 +165,22 @@ test('keys Python cannot name are left out with a comment, and the text stays va
   const syntax = await pythonSyntaxError(python);
   if (syntax !== 'no-python') assert.equal(syntax, null, python);
   assert.equal(spec.features.length, 2);
+});
+
+test('LMDB: the spec lists the database, says tf.data cannot read it, and still describes the datum features', async (t) => {
+  try {
+    loadLmdb();
+  } catch (error) {
+    t.skip(`node-lmdb (optional dependency) unavailable: ${(error as Error).message}`);
+    return;
+  }
+  const out = await mkdtemp(join(tmpdir(), 'spec-lmdb-'));
+  await convert({ input: SAMPLE, output: out, target: 'caffe-lmdb', resize: { width: 8, height: 8 }, fit: 'fill', channels: 3, jobs: 1 });
+  const dirs = (await readdir(out, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => join(out, d.name));
+  const { spec, python } = await specOf(dirs);
+  assert.deepEqual(spec.lmdb, dirs);
+  assert.deepEqual(spec.datasets, []);
+  assert.deepEqual(spec.raws[0], { key: 'image/raw', source: 'bytes', base64: false, dtype: 'uint8', shape: { kind: 'key', key: 'image/shape' }, layout: 'chw', channelOrder: 'bgr' });
+  assert.match(python, /no TFRecord files were read/);
+  assert.doesNotMatch(python, /TFRecordDataset/);
 });
