@@ -184,3 +184,11 @@ test('LMDB: the spec lists the database, says tf.data cannot read it, and still 
   assert.match(python, /no TFRecord files were read/);
   assert.doesNotMatch(python, /TFRecordDataset/);
 });
+
+test('many files are globbed by their common prefix and suffix instead of listed', () => {
+  const g = new SpecGatherer();
+  g.add({ featureMap: new Map([['x', int64Feature(1)]]), emptyKeys: [] });
+  const files = Array.from({ length: 10 }, (_, i) => ({ file: `out/train-${String(i).padStart(5, '0')}-of-00010.tfrecord.gz`, compression: 'gzip' as const }));
+  const python = renderSpecPython(buildSpec(g.finish(files)));
+  assert.match(python, /^files = sorted\(tf\.io\.gfile\.glob\("out\/train-0000\*-of-00010\.tfrecord\.gz"\)\)  # 10 files$/m);
+});
