@@ -129,8 +129,8 @@ export async function renderPreview(records: readonly Features[], options: Previ
   const columns = Math.max(1, options.columns === undefined ? Math.ceil(Math.sqrt(records.length)) : positiveInt('columns', options.columns, 1));
   const rows = Math.max(1, Math.ceil(records.length / columns));
   const warnings: string[] = [];
-  textWorks ??= probeTextRendering();
-  const text = await (options.probeText?.() ?? textWorks);
+  // Probed once per process: the answer depends on the machine's fonts, not on the records.
+  const text = options.probeText === undefined ? await (textWorks ??= probeTextRendering()) : await options.probeText();
   if (!text) warnings.push('SVG text does not render here (no font found by libvips/fontconfig): tiles have no captions or box names');
   const captionHeight = text ? CAPTION : 0;
   const settings = { size, captionHeight, rawShape: options.rawShape ?? null, background: BACKGROUND };

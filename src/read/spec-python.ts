@@ -11,7 +11,7 @@ function py(text: string): string {
 }
 
 function pyValue(value: string | number): string {
-  return typeof value === 'string' ? py(value) : Number.isInteger(value) ? String(value) : String(value);
+  return typeof value === 'string' ? py(value) : String(value);
 }
 
 function renderDefault(f: SpecFeature): string {
