@@ -7,3 +7,5 @@ export type { TfdsFeatureJson, TfdsFeaturesInput } from './features.js';
 export { buildTfdsDatasetInfo } from './dataset-info.js';
 export type { TfdsDatasetInfoInput, TfdsSplitInput } from './dataset-info.js';
 export { encodeTfdsObjects } from './objects.js';
+export { writeTfdsMetadata } from './write.js';
+export type { TfdsBox } from './objects.js';

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Type } from 'protobufjs';
 import {
-  buildTfdsDatasetInfo, buildTfdsFeatures, checkTfdsName, encodeTfdsObjects, formatTfdsLabels, formatTfdsShardName, tfdsLabelFiles, tfdsLabelsFileName,
+  buildTfdsDatasetInfo, buildTfdsFeatures, writeTfdsMetadata, checkTfdsName, encodeTfdsObjects, formatTfdsLabels, formatTfdsShardName, tfdsLabelFiles, tfdsLabelsFileName,
   type TfdsFeatureJson,
 } from '../../src/tfds/index.js';
 
@@ -126,4 +128,18 @@ test('objects/bbox holds ymin, xmin, ymax, xmax per box, as TFDS BBoxFeature; ob
   assert.deepEqual(f['objects/bbox'], { kind: 'float', values: [0.2, 0.1, 0.75, 0.5, 0, 0, 1, 1] });
   assert.deepEqual(f['objects/label'], { kind: 'int64', values: [0n, 2n] });
   assert.throws(() => encodeTfdsObjects([{ xmin: 0.6, ymin: 0, xmax: 0.5, ymax: 1, label: 0 }]), /0 <= min <= max <= 1/);
+});
+
+test('writeTfdsMetadata writes the three kinds of file, the same bytes every time', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tfds-'));
+  const info = { name: 'my_photos', splits: [{ name: 'train', shardLengths: [2, 1], numBytes: 300 }], supervisedKeys: { input: 'image', output: 'label' } };
+  const features = { image: { channels: 3 as const, encodingFormat: 'jpeg' as const }, label: { names: ['cat', 'dog'] }, filename: true };
+  assert.deepEqual(await writeTfdsMetadata(dir, info, features), ['dataset_info.json', 'features.json', 'label.labels.txt']);
+  const first = await Promise.all(['dataset_info.json', 'features.json', 'label.labels.txt'].map((f) => readFile(join(dir, f), 'utf8')));
+  await writeTfdsMetadata(dir, info, features);
+  assert.deepEqual(await Promise.all(['dataset_info.json', 'features.json', 'label.labels.txt'].map((f) => readFile(join(dir, f), 'utf8'))), first);
+  assert.equal(first[2], 'cat\ndog\n');
+  assert.deepEqual(JSON.parse(first[0] as string).splits, [{ name: 'train', shardLengths: ['2', '1'], numBytes: '300' }]);
+  assert.deepEqual(Object.keys(JSON.parse(first[1] as string).featuresDict.features), ['image', 'image/filename', 'label']);
+  await assert.rejects(writeTfdsMetadata(dir, { ...info, name: 'Bad-Name' }, features), /tfdsName/);
 });
