@@ -234,7 +234,7 @@ export type ExampleSource = (file: string) => AsyncIterable<{ readonly example: 
  * Walks every record of the files and gathers the statistics {@link buildSpec} takes.
  *
  * @example
- * import { readExamples } from '../pipeline/inspect.js';
+ * import { readExamples } from './examples.js';
  * const stats = await gatherSpecStats(['out/train-00000-of-00001.tfrecord'], readExamples);
  */
 export async function gatherSpecStats(files: readonly string[], read: ExampleSource): Promise<SpecStats> {

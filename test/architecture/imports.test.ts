@@ -14,7 +14,7 @@ const RANK: Readonly<Record<string, number>> = {
   'errors.ts': 0,
   runtime: 1,
   record: 2, example: 2, datum: 2, image: 2,
-  caffe: 3, sinks: 3, dataset: 3, inputs: 3, scale: 3,
+  caffe: 3, sinks: 3, dataset: 3, inputs: 3, scale: 3, tfds: 3, annotations: 3,
   convert: 4, read: 4, summary: 4,
   cli: 5,
   'index.ts': 6,

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 // Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
-import { readExamples } from '../../src/pipeline/inspect.js';
-import { convert } from '../../src/pipeline/index.js';
-import { loadLmdb } from '../../src/pipeline/lmdb-module.js';
+import { readExamples } from '../../src/read/examples.js';
+import { convert } from '../../src/convert/convert.js';
+import { loadLmdb } from '../../src/caffe/lmdb-module.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
 import {
   BOX_PALETTE, choosePreviewRecords, loadPreviewRecords, probeTextRendering, renderPreview, type PreviewCandidate,

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 // Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
-import { readExamples } from '../../src/pipeline/inspect.js';
-import { convert } from '../../src/pipeline/index.js';
-import { loadLmdb } from '../../src/pipeline/lmdb-module.js';
+import { readExamples } from '../../src/read/examples.js';
+import { convert } from '../../src/convert/convert.js';
+import { loadLmdb } from '../../src/caffe/lmdb-module.js';
 import { gatherSpecStats, SpecGatherer, type Spec } from '../../src/read/spec.js';
 import { buildSpec, renderSpecJson, checkRawShape } from '../../src/read/spec-build.js';
 import { renderSpecPython } from '../../src/read/spec-python.js';
