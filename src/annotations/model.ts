@@ -67,6 +67,7 @@ export type AnnotationProblemKind =
   | 'invalid-box'     // xmin >= xmax, NaN, outside the image by more than a pixel
   | 'unknown-class'   // a class id/name with no name/id
   | 'missing-image'   // the annotation names an image that is not among the inputs
+  | 'ambiguous-image' // the annotation's name fits more than one input
   | 'duplicate'       // two annotations for one image
   | 'size-mismatch';  // the declared size differs from the measured one (a warning)
 
