@@ -280,7 +280,9 @@ export function mapObjects(objects: readonly AnnotatedObject[], plan: GeometryPl
       dropped++;
       continue;
     }
-    kept.push({ ...object, bbox: visible });
+    // COCO's area is in source pixels: it scales with the map's determinant.
+    const scale = Math.abs(plan.map.xx * plan.map.yy - plan.map.xy * plan.map.yx);
+    kept.push({ ...object, bbox: visible, ...(object.area === undefined ? {} : { area: object.area * scale }) });
   }
   return { objects: kept, dropped };
 }
