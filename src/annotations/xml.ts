@@ -71,16 +71,22 @@ class Cursor {
   }
 }
 
+/** Decodes entity and character references; errors name the line of the reference in `raw` (which starts at the cursor's line). */
 function decodeEntities(raw: string, cursor: Cursor): string {
-  return raw.replace(/&([^;&\s]{1,10});|&/g, (whole, name: string | undefined) => {
-    if (name === undefined) cursor.fail('a bare "&" (write &amp;)');
+  const failAt = (offset: number, message: string): never => {
+    let line = cursor.line;
+    for (let i = 0; i < offset; i++) if (raw.charCodeAt(i) === 10) line++;
+    throw new XmlSyntaxError(message, line);
+  };
+  return raw.replace(/&([^;&\s]{1,10});|&/g, (whole: string, name: string | undefined, offset: number) => {
+    if (name === undefined) return failAt(offset, 'a bare "&" (write &amp;)');
     if (name.startsWith('#')) {
       const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
-      if (!Number.isInteger(code) || code < 1 || code > 0x10ffff) cursor.fail(`invalid character reference ${whole}`);
+      if (!Number.isInteger(code) || code < 1 || code > 0x10ffff) return failAt(offset, `invalid character reference ${whole}`);
       return String.fromCodePoint(code);
     }
     const value = ENTITIES[name];
-    if (value === undefined) cursor.fail(`unknown entity ${whole} (only the predefined XML entities are read; DTDs are refused)`);
+    if (value === undefined) return failAt(offset, `unknown entity ${whole} (only the predefined XML entities are read; DTDs are refused)`);
     return value;
   });
 }
