@@ -286,3 +286,24 @@ export function mapObjects(objects: readonly AnnotatedObject[], plan: GeometryPl
   }
   return { objects: kept, dropped };
 }
+
+/**
+ * A plan stretched to the size the image stage actually produced, when they differ (a decoder
+ * whose own shrink-on-load this module does not model, e.g. WebP's fractional scale). Equal sizes
+ * return the plan unchanged; the wiring should count a difference, as it means the plan missed.
+ *
+ * @example
+ * const plan = fitPlanToOutput(planGeometry(input, settings), { width: image.width, height: image.height });
+ */
+export function fitPlanToOutput(plan: GeometryPlan, actual: Size): GeometryPlan {
+  const { width, height } = plan.outputSize;
+  if (width === actual.width && height === actual.height) return plan;
+  const sx = actual.width / width;
+  const sy = actual.height / height;
+  const { clip } = plan;
+  return {
+    map: compose(scaleThenShift(sx, sy), plan.map),
+    outputSize: actual,
+    clip: { xmin: clip.xmin * sx, ymin: clip.ymin * sy, xmax: clip.xmax * sx, ymax: clip.ymax * sy },
+  };
+}

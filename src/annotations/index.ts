@@ -11,6 +11,6 @@ export { parseDetectionCsv } from './csv.js';
 export { detectAnnotationFormat } from './detect-format.js';
 export { readAnnotations, findYoloNames, type ReadAnnotationsOptions } from './load.js';
 export { matchAnnotations, type MatchResult } from './match.js';
-export { planGeometry, mapObjects, mapBox, orientationMap, type AnnotationFrame, type GeometryInput, type GeometryPlan, type GeometrySettings, type Affine } from './geometry.js';
+export { planGeometry, fitPlanToOutput, mapObjects, mapBox, orientationMap, type AnnotationFrame, type GeometryInput, type GeometryPlan, type GeometrySettings, type Affine } from './geometry.js';
 export { resolveAnnotationFrame, frameSize, checkDeclaredSize, checkObjects, DEFAULT_FRAMES } from './validate.js';
 export { buildDetectionFeatures, buildDetectionLabelMap, formatDetectionLabelMap, type DetectionRecordInput, type DetectionFeatures } from './features.js';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { mapBox, mapObjects, orientationMap, planGeometry, type GeometryInput } from '../../src/annotations/geometry.js';
+import { fitPlanToOutput, mapBox, mapObjects, orientationMap, planGeometry, type GeometryInput } from '../../src/annotations/geometry.js';
 import { parseDetectionCsv } from '../../src/annotations/csv.js';
 import type { AnnotatedObject, Box } from '../../src/annotations/model.js';
 import { loadImage } from '../../src/image/load.js';
@@ -143,4 +143,12 @@ test('COCO area scales with the resize', () => {
   const plan = planGeometry({ storedSize: { width: 200, height: 100 }, orientation: 1, frame: 'stored', decoded: true }, resolveImageSettings({ resize: { width: 100, height: 50 }, fit: 'fill' }));
   const [mapped] = mapObjects([{ ...object({ xmin: 0, ymin: 0, xmax: 20, ymax: 10 }), area: 150 }], plan).objects;
   assert.equal(mapped?.area, 150 / 4);
+});
+
+test('fitPlanToOutput keeps a plan that matches and stretches one that missed', () => {
+  const plan = planGeometry({ storedSize: { width: 200, height: 100 }, orientation: 1, frame: 'stored', decoded: true }, resolveImageSettings({ resize: { width: 100, height: 100 }, fit: 'inside' }));
+  assert.equal(fitPlanToOutput(plan, { width: 100, height: 50 }), plan);
+  const stretched = fitPlanToOutput(plan, { width: 100, height: 51 });
+  assert.deepEqual(stretched.outputSize, { width: 100, height: 51 });
+  assert.deepEqual(mapBox({ xmin: 0, ymin: 0, xmax: 200, ymax: 100 }, stretched.map), { xmin: 0, ymin: 0, xmax: 100, ymax: 51 });
 });
