@@ -41,6 +41,7 @@ export function frameSize(storedSize: Size, orientation: number, frame: Annotati
 /**
  * A `size-mismatch` warning when the declared size differs from the measured one (a common VOC
  * defect); the measured size is the one used. Null when they agree or nothing is declared.
+ * `measured` is the size of the annotation's frame: {@link frameSize} of the stored size.
  *
  * @example
  * checkDeclaredSize(ann, { width: 640, height: 480 }); // null, or a problem naming both sizes
