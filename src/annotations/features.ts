@@ -1,7 +1,7 @@
 /** The TF Object Detection API's record features (as its dataset_util writes them) and label_map.pbtxt. */
 import { InputError } from '../errors.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../example/example.js';
-import { buildLabelMap, formatLabelMapPbtxt, type LabelFile, type LabelMap } from '../pipeline/labels.js';
+import { buildLabelMap, formatLabelMapPbtxt, type LabelFile, type LabelMap } from '../dataset/labels.js';
 import type { AnnotatedObject, AnnotationFormat, AnnotationProblem, DeclaredClass } from './model.js';
 import { createProblem } from './model.js';
 
