@@ -114,21 +114,30 @@ const variants: Record<string, () => Promise<void>> = {
 const only = values.only?.split(',');
 const chosen = Object.entries(variants).filter(([name]) => only === undefined || only.some((o) => name.includes(o)));
 const times = new Map<string, number[]>(chosen.map(([name]) => [name, []]));
+// CPU seconds (all threads of this process): steadier than wall time on a machine shared with other jobs.
+const cpuTimes = new Map<string, number[]>(chosen.map(([name]) => [name, []]));
 for (let round = 0; round <= runs; round++) {
   // Round 0 warms the page cache and the JIT; rounds alternate direction so drift hits all alike.
   const order = round % 2 === 0 ? chosen : [...chosen].reverse();
   for (const [name, run] of order) {
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     await run();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    if (round > 0) times.get(name)?.push(seconds);
+    const cpu = process.cpuUsage(cpuStart);
+    if (round > 0) {
+      times.get(name)?.push(seconds);
+      cpuTimes.get(name)?.push((cpu.user + cpu.system) / 1e6);
+    }
     await rm(OUT, { force: true });
   }
 }
 const floor = median(times.get(chosen[0]?.[0] ?? '') ?? []);
 process.stdout.write(`levers: ${files.length} files under ${root}, ${runs} runs each (median), in one process; ratio against the first row\n\n`);
-process.stdout.write('| variant | median s | runs | vs first row |\n| --- | --- | --- | --- |\n');
+const cpuFloor = median(cpuTimes.get(chosen[0]?.[0] ?? '') ?? []);
+process.stdout.write('| variant | wall median s | wall runs | wall vs first row | CPU median s (all threads) | CPU vs first row |\n| --- | --- | --- | --- | --- | --- |\n');
 for (const [name, samples] of times) {
   const m = median(samples);
-  process.stdout.write(`| ${name} | ${m.toFixed(3)} | ${samples.map((s) => s.toFixed(3)).join(', ')} | ${(m / floor).toFixed(2)}x |\n`);
+  const c = median(cpuTimes.get(name) ?? []);
+  process.stdout.write(`| ${name} | ${m.toFixed(3)} | ${samples.map((s) => s.toFixed(3)).join(', ')} | ${(m / floor).toFixed(2)}x | ${c.toFixed(3)} | ${(c / cpuFloor).toFixed(2)}x |\n`);
 }

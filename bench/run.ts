@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -41,6 +41,8 @@ interface Sample {
   readonly ok: boolean;
   readonly seconds: number;
   readonly rssKiB: number | undefined;
+  /** User + system CPU seconds of the command (GNU time only): steadier than wall time on a shared machine. */
+  readonly cpuSeconds: number | undefined;
   readonly stdout: string;
   readonly error: string;
 }
@@ -60,6 +62,7 @@ interface SideResult {
   readonly label: string;
   readonly samples: readonly number[];
   readonly rssKiB: readonly number[];
+  readonly cpu: readonly number[];
   readonly outputBytes: number | undefined;
   readonly error: string | undefined;
 }
@@ -76,12 +79,12 @@ function tail(text: string, lines = 12): string {
 
 /** Spawns `argv` (cwd = repo) and times it with hrtime; RSS via GNU time, else via the preload hook for node commands. */
 async function runMeasured(side: Side): Promise<Sample> {
-  if (side.argv === undefined) return { ok: false, seconds: Number.NaN, rssKiB: undefined, stdout: '', error: side.missing ?? 'command unavailable' };
+  if (side.argv === undefined) return { ok: false, seconds: Number.NaN, rssKiB: undefined, cpuSeconds: undefined, stdout: '', error: side.missing ?? 'command unavailable' };
   await mkdir(OUT_ROOT, { recursive: true });
   const rssFile = join(OUT_ROOT, `.rss-${process.pid}-${rssCounter++}`);
   let argv = [...side.argv];
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (HAVE_TIME) argv = [TIME_BIN, '-f', '%M', '-o', rssFile, ...argv];
+  if (HAVE_TIME) argv = [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, ...argv];
   else if (argv[0] === process.execPath) {
     argv = [process.execPath, '--import', RSS_HOOK, ...argv.slice(1)];
     env['BENCH_RSS_FILE'] = rssFile;
@@ -106,17 +109,19 @@ async function runMeasured(side: Side): Promise<Sample> {
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     let rssKiB: number | undefined;
+    let cpuSeconds: number | undefined;
     try {
-      // GNU time prepends "Command exited with non-zero status N" on failure: the number is the last line.
+      // GNU time prepends "Command exited with non-zero status N" on failure: the figures are the last line.
       const lines = (await readFile(rssFile, 'utf8')).trim().split('\n');
-      const value = Number(lines[lines.length - 1]);
-      if (Number.isFinite(value) && value > 0) rssKiB = value;
+      const [rss, user, system] = (lines[lines.length - 1] ?? '').split(' ').map(Number);
+      if (rss !== undefined && Number.isFinite(rss) && rss > 0) rssKiB = rss;
+      if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds = user + system;
     } catch {
       // No RSS for this command (e.g. cat without GNU time); the time still counts.
     }
     await rm(rssFile, { force: true });
     const ok = code === 0;
-    return { ok, seconds, rssKiB, stdout: out, error: ok ? '' : `exit ${code}\n${tail(err)}` };
+    return { ok, seconds, rssKiB, cpuSeconds, stdout: out, error: ok ? '' : `exit ${code}\n${tail(err)}` };
   } finally {
     await stdin?.close();
     await stdout?.close();
@@ -148,7 +153,7 @@ function roundOrder<T>(items: readonly T[], round: number): T[] {
  * whose command is unavailable (argv undefined) is skipped with its reason.
  */
 async function runPair(name: string, sides: readonly Side[], runs: number): Promise<SideResult[]> {
-  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
+  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], cpu: [] as number[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
   for (const result of results) {
     if (result.side.argv === undefined) {
       result.error = `SKIPPED: ${result.side.missing ?? 'command unavailable'}`;
@@ -172,10 +177,11 @@ async function runPair(name: string, sides: readonly Side[], runs: number): Prom
       }
       result.samples.push(sample.seconds);
       if (sample.rssKiB !== undefined) result.rss.push(sample.rssKiB);
+      if (sample.cpuSeconds !== undefined) result.cpu.push(sample.cpuSeconds);
       log(`${name}: run ${round + 1}/${runs} ${result.side.label}: ${sample.seconds.toFixed(3)} s`);
     }
   }
-  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, outputBytes: r.outputBytes, error: r.error }));
+  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, cpu: r.cpu, outputBytes: r.outputBytes, error: r.error }));
 }
 
 function newestMtime(dir: string): number {
@@ -268,7 +274,10 @@ function compareSides(ours: SideResult, base: SideResult, kind: 'ratio' | 'speed
   const value = kind === 'ratio' ? median(ours.samples) / median(base.samples) : median(base.samples) / median(ours.samples);
   if (!Number.isFinite(value)) return { text: '-', ok: undefined, verdict: skipped !== undefined ? 'skipped' : 'n/a' };
   const ok = kind === 'speedup' ? value >= limit : strict ? value < limit : value <= limit;
-  return { text: kind === 'ratio' ? `${value.toFixed(2)}x the time` : `${value.toFixed(2)}x faster`, ok, verdict: verdict(ok) };
+  // CPU seconds (user + sys, all threads) say how much work each side did, whatever else ran on the machine.
+  const cpu = median(ours.cpu) / median(base.cpu);
+  const cpuText = kind === 'ratio' && Number.isFinite(cpu) ? ` (CPU ${cpu.toFixed(2)}x)` : '';
+  return { text: kind === 'ratio' ? `${value.toFixed(2)}x the time${cpuText}` : `${value.toFixed(2)}x faster`, ok, verdict: verdict(ok) };
 }
 
 function mib(kib: number | undefined): string {
@@ -285,6 +294,7 @@ interface CrcMeasurement {
 // ---- main ----
 
 const startedAt = new Date();
+const loadAtStart = loadavg()[0] ?? 0;
 const cli = cliCommand();
 log(`${QUICK ? 'QUICK mode; ' : ''}corpus of ${FILES} files; ${RUNS} runs per side; CLI: ${cli.how}; GNU time: ${HAVE_TIME ? 'yes' : 'no (rss-hook)'}`);
 await rm(OUT_ROOT, { recursive: true, force: true });
@@ -300,8 +310,9 @@ function recordDetails(name: string, sides: readonly SideResult[]): void {
   for (const side of sides) {
     const samples = side.samples.map((s) => s.toFixed(3)).join(', ') || '-';
     const rss = side.rssKiB.length > 0 ? `; peak RSS ${mib(Math.max(...side.rssKiB))}` : '';
+    const cpu = side.cpu.length > 0 ? `; CPU (user+sys) median ${median(side.cpu).toFixed(3)} s` : '';
     const out = side.outputBytes !== undefined ? `; output ${formatBytes(side.outputBytes)}` : '';
-    details.push(`- ${side.label}: runs [${samples}] s${rss}${out}`);
+    details.push(`- ${side.label}: runs [${samples}] s${cpu}${rss}${out}`);
     if (side.error !== undefined) details.push('', '  ```', ...side.error.split('\n').map((line) => `  ${line}`), '  ```');
   }
   details.push('');
@@ -492,6 +503,7 @@ const header = [
   `- Date: ${startedAt.toISOString()}`,
   `- Machine: ${await cpuModel()}, ${CORES} cores (os.availableParallelism), Node ${process.version}, sharp ${versions.sharp ?? '?'} / libvips ${versions.vips}`,
   `- Corpus: ${corpus.count} JPEGs in ${corpus.classes} class folders, ${formatBytes(corpus.totalBytes)} (min ${(corpus.minBytes / 1024).toFixed(0)} KiB, median ${(corpus.medianBytes / 1024).toFixed(0)} KiB, max ${(corpus.maxBytes / 1024).toFixed(0)} KiB; ${corpus.outOfRange} outside 60-150 KB) from ${corpus.sources.length} source photo(s); ${corpus.dir.replace(`${REPO_DIR}/`, '')}`,
+  `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)} on ${CORES} cores (other jobs share the machine: compare ratios within this run, not across runs)`,
   `- Method: ${RUNS} timed runs per side after one warm-up each, sides alternated (AB, BA, ...; three sides rotate), median wall time of a spawned process (startup included); page cache warm for every side${QUICK ? '; **BENCH_QUICK=1: small corpora, indicative only**' : ''}`,
   `- CLI: ${cli.how}; case 3: convert --jobs ${JOBS} (${IN_FLIGHT} files in flight) vs the floor with ${IN_FLIGHT} images in flight`,
   '',
