@@ -4,7 +4,7 @@
  * Usage: npm run build && node --import tsx bench/levers.ts [corpus-dir] [--runs N] [--only a,b]
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writevSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writevSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,7 @@ const { HashWorkerPool } = (await import(`${dist}/runtime/hash-workers.js`)) as 
 
 const files = (await listFiles(root)).map((rel) => join(root, rel));
 const OUT = join(CORPUS_ROOT, 'out', `levers-${process.pid}.bin`);
+mkdirSync(join(CORPUS_ROOT, 'out'), { recursive: true });
 /** Frames gathered per writev: what a corked write stream sends at once (16 KiB x a few) is far less. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
