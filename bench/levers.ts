@@ -100,6 +100,33 @@ async function runWorkers(size: number, work: Work): Promise<void> {
   await pool.close();
 }
 
+/** As runWorkers, but files go to the workers in batches of `batch` (one message each way per batch). */
+async function runWorkersBatched(size: number, batch: number, work: Work): Promise<void> {
+  const pool = new HashWorkerPool(size, { sha256: work.sha, crc: work.crc, validate: work.validate });
+  const out = new BatchWriter();
+  const queue: ReturnType<typeof pool.digestBatch>[] = [];
+  let next = 0;
+  const send = (): void => {
+    const paths = files.slice(next, next + batch);
+    next += paths.length;
+    queue.push(pool.digestBatch(paths));
+  };
+  while (next < files.length && queue.length < size * 2) send();
+  while (queue.length > 0) {
+    const digests = await Promise.all(queue.shift() as ReturnType<typeof pool.digestBatch>);
+    if (next < files.length) send();
+    for (const digest of digests) {
+      const head = header(digest.bytes.length);
+      const crc = digest.crc === null ? 0 : crc32cCombine(crc32c(head), digest.crc, digest.bytes.length);
+      out.write([head, digest.bytes, Buffer.from([crc & 0xff, 0, 0, 0])]);
+    }
+    out.flush();
+    pool.releaseMany(digests.map((digest) => digest.bytes));
+  }
+  out.close();
+  await pool.close();
+}
+
 const all = { sha: true, validate: true, crc: true };
 const none = { sha: false, validate: false, crc: false };
 const variants: Record<string, () => Promise<void>> = {
@@ -111,6 +138,8 @@ const variants: Record<string, () => Promise<void>> = {
   '1 worker: read+sha256+validate+crc32c': () => runWorkers(1, all),
   '2 workers: read+sha256+validate+crc32c': () => runWorkers(2, all),
   '2 workers: read+validate+crc32c (no sha256)': () => runWorkers(2, { ...all, sha: false }),
+  '2 workers, batches of 16: read+sha256+validate+crc32c': () => runWorkersBatched(2, 16, all),
+  '2 workers, batches of 16: no sha256': () => runWorkersBatched(2, 16, { ...all, sha: false }),
 };
 const only = values.only?.split(',');
 const chosen = Object.entries(variants).filter(([name]) => only === undefined || only.some((o) => name.includes(o)));
