@@ -370,8 +370,7 @@ if (CASES.has('resize')) {
   recordDetails('3. resize + encode vs libvips floor', sides);
 }
 
-// Cases 4-5: peak RSS at the main corpus size, and flat as the file count grows (streaming, bounded windows).
-if (CASES.has('rss')) await measureRss();
+// Cases 4-5 (run last: the large corpus may take minutes to build the first time): see measureRss.
 
 async function measureRss(): Promise<void> {
   const limitKiB = 200 * 1024;
@@ -484,6 +483,10 @@ if (CASES.has('crc')) {
   if (crcNote) details.push('', '```', crcNote, '```');
   details.push('');
 }
+
+// Cases 4-5: peak RSS at the main corpus size, and flat as the file count grows (streaming, bounded windows).
+if (CASES.has('rss')) await measureRss();
+rows.sort((a, b) => Number(a.id) - Number(b.id));
 
 // ---- report ----
 

@@ -78,10 +78,7 @@ parentPort?.on('message', (message: DigestTask | DigestBatch | { give: ArrayBuff
     return;
   }
   if ('give' in message) {
-    const list = free.get(message.give.byteLength) ?? [];
-    // A few per size class: the main thread holds at most a window of buffers at a time.
-    if (list.length < 16) list.push(message.give);
-    free.set(message.give.byteLength, list);
+    keep(message.give);
     return;
   }
   digest(message).then(
