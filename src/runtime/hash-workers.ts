@@ -42,6 +42,17 @@ export interface HashWorkerPoolOptions {
   readonly validate?: boolean;
 }
 
+/**
+ * The worker script next to this module. Run from the TypeScript sources (tests, tsx), a worker does
+ * not inherit tsx's loader hooks, so it registers them itself before importing the .ts entry.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url));
+  const entry = new URL('./hash-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
 interface Slot {
   readonly worker: Worker;
   outstanding: number;
@@ -69,9 +80,8 @@ export class HashWorkerPool {
 
   constructor(size: number, options: HashWorkerPoolOptions = {}) {
     this.flags = { sha256: options.sha256 ?? true, crc: options.crc ?? true, validate: options.validate ?? true };
-    const url = new URL(`./hash-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: new Worker(url), outstanding: 0 };
+      const slot: Slot = { worker: startWorker(), outstanding: 0 };
       slot.worker.on('message', (reply: DigestReply | { batch: DigestReply[] }) => {
         if ('batch' in reply) for (const one of reply.batch) this.settle(slot, one);
         else this.settle(slot, reply);
