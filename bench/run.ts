@@ -63,6 +63,8 @@ interface SideResult {
   readonly samples: readonly number[];
   readonly rssKiB: readonly number[];
   readonly cpu: readonly number[];
+  /** Wall seconds by round (undefined where the side did not run), to pair each run with its neighbours'. */
+  readonly byRound: readonly (number | undefined)[];
   readonly outputBytes: number | undefined;
   readonly error: string | undefined;
 }
@@ -153,7 +155,7 @@ function roundOrder<T>(items: readonly T[], round: number): T[] {
  * whose command is unavailable (argv undefined) is skipped with its reason.
  */
 async function runPair(name: string, sides: readonly Side[], runs: number): Promise<SideResult[]> {
-  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], cpu: [] as number[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
+  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], cpu: [] as number[], byRound: [] as (number | undefined)[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
   for (const result of results) {
     if (result.side.argv === undefined) {
       result.error = `SKIPPED: ${result.side.missing ?? 'command unavailable'}`;
@@ -176,12 +178,13 @@ async function runPair(name: string, sides: readonly Side[], runs: number): Prom
         continue;
       }
       result.samples.push(sample.seconds);
+      result.byRound[round] = sample.seconds;
       if (sample.rssKiB !== undefined) result.rss.push(sample.rssKiB);
       if (sample.cpuSeconds !== undefined) result.cpu.push(sample.cpuSeconds);
       log(`${name}: run ${round + 1}/${runs} ${result.side.label}: ${sample.seconds.toFixed(3)} s`);
     }
   }
-  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, cpu: r.cpu, outputBytes: r.outputBytes, error: r.error }));
+  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, cpu: r.cpu, byRound: r.byRound, outputBytes: r.outputBytes, error: r.error }));
 }
 
 function newestMtime(dir: string): number {
@@ -276,8 +279,19 @@ function compareSides(ours: SideResult, base: SideResult, kind: 'ratio' | 'speed
   const ok = kind === 'speedup' ? value >= limit : strict ? value < limit : value <= limit;
   // CPU seconds (user + sys, all threads) say how much work each side did, whatever else ran on the machine.
   const cpu = median(ours.cpu) / median(base.cpu);
-  const cpuText = kind === 'ratio' && Number.isFinite(cpu) ? ` (CPU ${cpu.toFixed(2)}x)` : '';
-  return { text: kind === 'ratio' ? `${value.toFixed(2)}x the time${cpuText}` : `${value.toFixed(2)}x faster`, ok, verdict: verdict(ok) };
+  // The median of per-round ratios (each run against the other side's run in the same round): load that
+  // drifts between rounds cancels out, which a ratio of medians does not do.
+  const pairs = ours.byRound.flatMap((t, round) => {
+    const b = base.byRound[round];
+    return t === undefined || b === undefined ? [] : [kind === 'ratio' ? t / b : b / t];
+  });
+  const paired = median(pairs);
+  const checks = [
+    Number.isFinite(paired) ? `paired ${paired.toFixed(2)}x` : '',
+    kind === 'ratio' && Number.isFinite(cpu) ? `CPU ${cpu.toFixed(2)}x` : '',
+  ].filter((text) => text !== '');
+  const checkText = checks.length > 0 ? ` (${checks.join(', ')})` : '';
+  return { text: `${value.toFixed(2)}x ${kind === 'ratio' ? 'the time' : 'faster'}${checkText}`, ok, verdict: verdict(ok) };
 }
 
 function mib(kib: number | undefined): string {
