@@ -1,17 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HashWorkerPool } from '../../src/runtime/hash-workers.js';
 import { crc32c } from '../../src/record/index.js';
 import { readHeaderFacts } from '../../src/image/headers.js';
-import { listFiles } from '../../bench/util.js';
 
-const SAMPLE = join(import.meta.dirname, '..', '..', 'fixtures', 'sample');
+const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+
+/** The sample images, in a stable order. */
+function samplePaths(): string[] {
+  return readdirSync(SAMPLE, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.path, entry.name))
+    .sort();
+}
 
 test('HashWorkerPool returns each file\'s bytes, SHA-256, CRC-32C and header verdict as the main thread computes them', async () => {
-  const paths = (await listFiles(SAMPLE)).map((rel) => join(SAMPLE, rel));
+  const paths = samplePaths();
   assert.ok(paths.length >= 3);
   const pool = new HashWorkerPool(2);
   try {
@@ -42,7 +50,7 @@ test('HashWorkerPool rejects a missing file with its errno code, and skips work 
   const pool = new HashWorkerPool(1, { sha256: false, crc: false, validate: false });
   try {
     await assert.rejects(pool.digest(join(SAMPLE, 'no-such-file.jpg')), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
-    const [first] = (await listFiles(SAMPLE)).map((rel) => join(SAMPLE, rel));
+    const [first] = samplePaths();
     const digest = await pool.digest(first as string);
     assert.equal(digest.sha256, null);
     assert.equal(digest.crc, null);
