@@ -27,6 +27,11 @@ export function formatInspect(report: InspectReport): string {
     lines.push(`${f.file}: ${plural(f.records, 'record')}, ${formatBytes(f.bytes)}${f.compression === 'none' ? '' : `, ${f.compression.toUpperCase()}`}${seq}`);
   }
   lines.push(`total: ${plural(report.files.length, 'file')}, ${plural(report.records, 'record')}, ${formatBytes(report.bytes)}; schema: ${report.schema ?? 'unknown'}`);
+  if (report.objects !== null) {
+    const o = report.objects;
+    const classes = Object.entries(o.perClass).map(([c, n]) => `${c} ${n}`).join(', ');
+    lines.push(`objects: ${plural(o.boxes, 'box', 'boxes')} in ${plural(o.records, 'record')}; per record min ${o.min}, median ${o.median}, max ${o.max}; per class: ${classes === '' ? 'none' : classes}`);
+  }
   lines.push('keys:');
   for (const k of report.keys) {
     const count = k.minValues === k.maxValues ? `${k.minValues}` : `${k.minValues}..${k.maxValues}`;
