@@ -130,9 +130,7 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
           sequenceExamples++;
           continue;
         }
-        for (const message of checkRecordBoxes(example.features, options.labels ?? null)) {
-          add({ ...where, kind: 'box', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
-        }
+        for (const message of checkRecordBoxes(example.features, options.labels ?? null)) add({ ...where, kind: 'box', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
         if (options.decode === true) {
           for (const message of await checkImages(example.features, maxPixels)) {
             add({ ...where, kind: 'image', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
