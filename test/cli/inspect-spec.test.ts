@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,4 +139,15 @@ test('inspect --spec on a Caffe LMDB folder: listed as LMDB, no TFRecordDataset,
   assert.ok(json.features.length > 0);
   assert.match(python, /# no TFRecord files were read/);
   assert.ok(json.notes.some((n: string) => /Caffe LMDB databases are not TFRecord files/.test(n)));
+});
+
+test("the README's inspect --spec example is what the command prints on npm start's output", async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const shown = /On `npm start`'s output, `img2tfrecord inspect out\/ --spec python` prints:\n\n```python\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(shown !== undefined, 'the README shows the example');
+  const out = await mkdtemp(join(tmpdir(), 'cli-spec-readme-'));
+  await convert({ input: SAMPLE, output: out, overwrite: true });
+  const r = await runInProcess(['inspect', out, '--spec', 'python']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split(`${out}/`).join('out/'), shown);
 });
