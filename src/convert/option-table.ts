@@ -182,7 +182,7 @@ export const CONVERT_OPTION_TABLE = {
   /** Which pixels the annotation tool drew on for EXIF-rotated images (default 'auto': per format, or the declared size). */
   annotationFrame: { flag: '--annotation-frame <frame>', help: 'for EXIF-rotated images, which pixels the boxes were drawn on: stored or displayed (default auto: from the declared size, else the format\'s tool)', group: 'annotations', library: true, choices: ['auto', 'stored', 'displayed'], default: 'auto', value: declareType<'auto' | AnnotationFrame>() },
   /** Write TFDS's external-tfrecord layout under this dataset name (implies schema 'tfds'). */
-  tfdsName: { flag: '--tfds-name <name>', help: 'write a folder tfds.builder_from_directory loads: NAME-SPLIT.tfrecord-00000-of-0000N shards, dataset_info.json, features.json (implies --schema tfds)', group: 'tfds', library: true, value: declareType<string>() },
+  tfdsName: { flag: '--tfds-name <NAME>', help: 'write a folder tfds.builder_from_directory loads: NAME-SPLIT.tfrecord-00000-of-0000N shards, dataset_info.json, features.json (implies --schema tfds)', group: 'tfds', library: true, value: declareType<string>() },
   json: { flag: '--json', help: 'print the summary as one JSON object on stdout', group: 'report', library: false },
   quiet: { flag: '-q, --quiet', help: 'no progress and no human summary', group: 'report', library: false },
   progressInterval: { flag: '--progress-interval <seconds>', help: 'seconds between progress lines when stderr is not a terminal (default 30)', group: 'report', library: false, parse: { kind: 'integer', min: 1, max: 86400 } },
