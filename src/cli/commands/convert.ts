@@ -13,7 +13,7 @@ import { createProgressReporter } from '../progress.js';
 import { formatHumanSummary, plural } from '../report.js';
 
 /** The parsed flags, keyed by commander's attribute names (`--no-auto-orient` -> autoOrient). */
-type ConvertFlags = Readonly<Record<string, unknown>> & {
+export type ConvertFlags = Readonly<Record<string, unknown>> & {
   readonly output: string;
   readonly manifest?: string;
   readonly json?: boolean;
@@ -68,12 +68,11 @@ function buildFlagOptions(): { readonly key: string; readonly spec: OptionSpec; 
 
 /** Adds `convert` to `program`. */
 export function registerConvertCommand(program: Command): void {
-  const flagOptions = buildFlagOptions();
   const command = program
     .command('convert')
     .description('Convert images into TFRecord shards: a folder (each top-level folder a class, or split/class), a manifest, or a list of paths on stdin.')
     .argument('[input]', 'folder of images (each top-level folder a class; train/validation/test folders are splits), or - to read paths from stdin');
-  for (const { option } of flagOptions) command.addOption(option);
+  for (const { option } of buildFlagOptions()) command.addOption(option);
   command
     .addHelpText('after', `
 Examples:
@@ -90,7 +89,7 @@ Examples:
   $ img2tfrecord convert photos/ -o db/ --target caffe-lmdb --resize 256x256 --fit fill --mean db/mean.binaryproto
 ${EXIT_CODES_HELP}`)
     .action(async (input: string | undefined, flags: ConvertFlags) => {
-      process.exitCode = await runConvert(input, flags, flagOptions);
+      process.exitCode = await runConvert(input, flags);
     });
 }
 
@@ -100,12 +99,17 @@ async function readStdinLines(): Promise<string[]> {
   return Buffer.concat(chunks).toString('utf8').split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
 }
 
-/** The library options of the parsed flags: each table row's flag value, through the row's own mapping. */
-async function toOptions(input: string | undefined, flags: ConvertFlags, flagOptions: ReturnType<typeof buildFlagOptions>): Promise<ConvertOptions> {
+/**
+ * The library options of the parsed flags: each table row's flag value, through the row's own mapping.
+ *
+ * @example
+ * await toConvertOptions('photos', { output: 'out', shards: 4 }); // { input: 'photos', output: 'out', shards: 4 }
+ */
+export async function toConvertOptions(input: string | undefined, flags: ConvertFlags): Promise<ConvertOptions> {
   if (flags.manifest !== undefined && input !== undefined) throw new UsageError('give either an input folder or --manifest, not both');
   if (flags.manifest === undefined && input === undefined) throw new UsageError('missing input: a folder, - for paths on stdin, or --manifest <file>');
   const options: Record<string, unknown> = flags.manifest !== undefined ? {} : input === '-' ? { inputList: await readStdinLines() } : { input };
-  for (const { key, spec, option } of flagOptions) {
+  for (const { key, spec, option } of buildFlagOptions()) {
     if (!spec.library) continue;
     const value = flags[option.attributeName()];
     // A repeatable flag given no times is left out, as if the option were not given.
@@ -115,7 +119,7 @@ async function toOptions(input: string | undefined, flags: ConvertFlags, flagOpt
   return options as ConvertOptions;
 }
 
-async function runConvert(input: string | undefined, flags: ConvertFlags, flagOptions: ReturnType<typeof buildFlagOptions>): Promise<number> {
+async function runConvert(input: string | undefined, flags: ConvertFlags): Promise<number> {
   if (flags.output === '-' && flags.json === true) {
     throw new UsageError('--json cannot be used with -o - (stdout carries the records); the summary goes to stderr');
   }
@@ -136,7 +140,7 @@ async function runConvert(input: string | undefined, flags: ConvertFlags, flagOp
   const started = process.hrtime.bigint();
   let summary: ConvertSummary;
   try {
-    summary = await convert(await toOptions(input, flags, flagOptions), { signal: controller.signal, onProgress: progress.update });
+    summary = await convert(await toConvertOptions(input, flags), { signal: controller.signal, onProgress: progress.update });
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
