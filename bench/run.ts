@@ -1,8 +1,8 @@
 /** `npm run bench`: runs each converter case alternately with its floor in isolated child processes and writes bench/results.md. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -17,23 +17,32 @@ const TIME_BIN = '/usr/bin/time';
 const HAVE_TIME = existsSync(TIME_BIN) && process.env['BENCH_NO_GNU_TIME'] !== '1';
 const RSS_HOOK = join(BENCH_DIR, 'rss-hook.mjs');
 
-const FILES = readEnvInt('BENCH_FILES', 5000);
-const RUNS = readEnvInt('BENCH_RUNS', 5);
+// BENCH_QUICK=1: a development run (small corpora, 3 runs); every figure is then indicative only.
+const QUICK = process.env['BENCH_QUICK'] === '1';
+const FILES = readEnvInt('BENCH_FILES', QUICK ? 500 : 5000);
+const RUNS = readEnvInt('BENCH_RUNS', QUICK ? 3 : 5);
 const CORES = availableParallelism();
-// Case 2 pins --jobs (default: the CLI's own default, one per core) so the comparison never depends on it.
+// Case 3 pins --jobs (default: the CLI's own default, one per core) so the comparison never depends on it.
 const JOBS = readEnvInt('BENCH_JOBS', CORES);
 // The pipeline keeps jobs x 3 files in flight (src/convert/options.ts); the floor gets the same count.
 const IN_FLIGHT = JOBS * readEnvInt('BENCH_INFLIGHT_PER_JOB', 3);
-const RSS_SMALL = 1000;
-const RSS_LARGE = readEnvInt('BENCH_RSS_LARGE', 20000);
+const RSS_SMALL = readEnvInt('BENCH_RSS_SMALL', QUICK ? 200 : 1000);
+const RSS_LARGE = readEnvInt('BENCH_RSS_LARGE', QUICK ? 2000 : 20000);
 const SKIP_LARGE = process.env['BENCH_SKIP_LARGE'] === '1';
-const CASES = new Set((process.env['BENCH_CASES'] ?? 'passthrough,resize,roboflow,rss,crc').split(',').map((name) => name.trim()));
+// The resize half of the jobs-scaling case runs --jobs 1 (~8 ms of libvips per file): a smaller corpus keeps it minutes, not ten.
+const SCALE_RESIZE_FILES = readEnvInt('BENCH_SCALE_RESIZE_FILES', QUICK ? 200 : 1000);
+const ALL_CASES = 'passthrough,resize,rss,scaling,roboflow,crc';
+const CASES = new Set((process.env['BENCH_CASES'] ?? ALL_CASES).split(',').map((name) => name.trim()));
+// Debian's interpreter, where apt's python3-pil / python3-crc32c land (a pyenv shim would not see them).
+const PYTHON = process.env['BENCH_PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 /** One child-process run: wall time from spawn to close, and peak RSS when it could be read. */
 interface Sample {
   readonly ok: boolean;
   readonly seconds: number;
   readonly rssKiB: number | undefined;
+  /** User + system CPU seconds of the command (GNU time only): steadier than wall time on a shared machine. */
+  readonly cpuSeconds: number | undefined;
   readonly stdout: string;
   readonly error: string;
 }
@@ -53,6 +62,9 @@ interface SideResult {
   readonly label: string;
   readonly samples: readonly number[];
   readonly rssKiB: readonly number[];
+  readonly cpu: readonly number[];
+  /** Wall seconds by round (undefined where the side did not run), to pair each run with its neighbours'. */
+  readonly byRound: readonly (number | undefined)[];
   readonly outputBytes: number | undefined;
   readonly error: string | undefined;
 }
@@ -69,12 +81,12 @@ function tail(text: string, lines = 12): string {
 
 /** Spawns `argv` (cwd = repo) and times it with hrtime; RSS via GNU time, else via the preload hook for node commands. */
 async function runMeasured(side: Side): Promise<Sample> {
-  if (side.argv === undefined) return { ok: false, seconds: Number.NaN, rssKiB: undefined, stdout: '', error: side.missing ?? 'command unavailable' };
+  if (side.argv === undefined) return { ok: false, seconds: Number.NaN, rssKiB: undefined, cpuSeconds: undefined, stdout: '', error: side.missing ?? 'command unavailable' };
   await mkdir(OUT_ROOT, { recursive: true });
   const rssFile = join(OUT_ROOT, `.rss-${process.pid}-${rssCounter++}`);
   let argv = [...side.argv];
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (HAVE_TIME) argv = [TIME_BIN, '-f', '%M', '-o', rssFile, ...argv];
+  if (HAVE_TIME) argv = [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, ...argv];
   else if (argv[0] === process.execPath) {
     argv = [process.execPath, '--import', RSS_HOOK, ...argv.slice(1)];
     env['BENCH_RSS_FILE'] = rssFile;
@@ -99,17 +111,19 @@ async function runMeasured(side: Side): Promise<Sample> {
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     let rssKiB: number | undefined;
+    let cpuSeconds: number | undefined;
     try {
-      // GNU time prepends "Command exited with non-zero status N" on failure: the number is the last line.
+      // GNU time prepends "Command exited with non-zero status N" on failure: the figures are the last line.
       const lines = (await readFile(rssFile, 'utf8')).trim().split('\n');
-      const value = Number(lines[lines.length - 1]);
-      if (Number.isFinite(value) && value > 0) rssKiB = value;
+      const [rss, user, system] = (lines[lines.length - 1] ?? '').split(' ').map(Number);
+      if (rss !== undefined && Number.isFinite(rss) && rss > 0) rssKiB = rss;
+      if (user !== undefined && system !== undefined && Number.isFinite(user + system)) cpuSeconds = user + system;
     } catch {
       // No RSS for this command (e.g. cat without GNU time); the time still counts.
     }
     await rm(rssFile, { force: true });
     const ok = code === 0;
-    return { ok, seconds, rssKiB, stdout: out, error: ok ? '' : `exit ${code}\n${tail(err)}` };
+    return { ok, seconds, rssKiB, cpuSeconds, stdout: out, error: ok ? '' : `exit ${code}\n${tail(err)}` };
   } finally {
     await stdin?.close();
     await stdout?.close();
@@ -128,13 +142,26 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
+/** The order of `items` in timed round `round`: rotated by the round and reversed every other round (AB, BA; ABC, CBA, BCA, ACB, ...). */
+function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = Math.floor(round / 2) % Math.max(1, items.length);
+  const rotated = [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 0 ? rotated : rotated.reverse();
+}
+
 /**
- * Runs one warm-up of each side (page cache, tsx cache), then `runs` timed rounds alternating the order
- * (AB, BA, ...) so drift in machine state hits both sides alike. A failing side is recorded, not fatal.
+ * Runs one warm-up of each side (page cache, tsx cache), then `runs` timed rounds in changing order
+ * so drift in machine state hits every side alike. A failing side is recorded, not fatal; a side
+ * whose command is unavailable (argv undefined) is skipped with its reason.
  */
 async function runPair(name: string, sides: readonly Side[], runs: number): Promise<SideResult[]> {
-  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
+  const results = sides.map((side) => ({ side, samples: [] as number[], rss: [] as number[], cpu: [] as number[], byRound: [] as (number | undefined)[], outputBytes: undefined as number | undefined, error: undefined as string | undefined }));
   for (const result of results) {
+    if (result.side.argv === undefined) {
+      result.error = `SKIPPED: ${result.side.missing ?? 'command unavailable'}`;
+      log(`${name}: ${result.side.label}: ${result.error}`);
+      continue;
+    }
     log(`${name}: warm-up ${result.side.label}`);
     const sample = await runMeasured(result.side);
     if (sample.ok) result.outputBytes = await sizeOf(result.side.output);
@@ -142,8 +169,7 @@ async function runPair(name: string, sides: readonly Side[], runs: number): Prom
     await rm(result.side.output, { recursive: true, force: true });
   }
   for (let round = 0; round < runs; round++) {
-    const order = round % 2 === 0 ? results : [...results].reverse();
-    for (const result of order) {
+    for (const result of roundOrder(results, round)) {
       if (result.error !== undefined) continue;
       const sample = await runMeasured(result.side);
       await rm(result.side.output, { recursive: true, force: true });
@@ -152,11 +178,13 @@ async function runPair(name: string, sides: readonly Side[], runs: number): Prom
         continue;
       }
       result.samples.push(sample.seconds);
+      result.byRound[round] = sample.seconds;
       if (sample.rssKiB !== undefined) result.rss.push(sample.rssKiB);
+      if (sample.cpuSeconds !== undefined) result.cpu.push(sample.cpuSeconds);
       log(`${name}: run ${round + 1}/${runs} ${result.side.label}: ${sample.seconds.toFixed(3)} s`);
     }
   }
-  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, outputBytes: r.outputBytes, error: r.error }));
+  return results.map((r) => ({ label: r.side.label, samples: r.samples, rssKiB: r.rss, cpu: r.cpu, byRound: r.byRound, outputBytes: r.outputBytes, error: r.error }));
 }
 
 function newestMtime(dir: string): number {
@@ -221,6 +249,7 @@ function summarizeError(error: string): string {
 }
 
 function describeSide(side: SideResult, bytes: number): string {
+  if (side.error?.startsWith('SKIPPED') === true) return side.error;
   if (side.error !== undefined && side.samples.length === 0) return `FAILED (${summarizeError(side.error)})`;
   const m = median(side.samples);
   const rate = bytes / 1e6 / m;
@@ -230,6 +259,39 @@ function describeSide(side: SideResult, bytes: number): string {
 
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS';
+}
+
+/** A measured comparison: its figure for the table and whether it meets the target (undefined: a side has no samples). */
+interface Comparison {
+  readonly text: string;
+  readonly ok: boolean | undefined;
+  readonly verdict: string;
+}
+
+/**
+ * Compares two sides' medians. `ratio`: ours / baseline, met when below `limit` (at or below unless
+ * `strict`); `speedup`: baseline / ours, met at or above `limit`.
+ */
+function compareSides(ours: SideResult, base: SideResult, kind: 'ratio' | 'speedup', limit: number, strict = false): Comparison {
+  const skipped = [ours, base].find((side) => side.error?.startsWith('SKIPPED') === true);
+  const value = kind === 'ratio' ? median(ours.samples) / median(base.samples) : median(base.samples) / median(ours.samples);
+  if (!Number.isFinite(value)) return { text: '-', ok: undefined, verdict: skipped !== undefined ? 'skipped' : 'n/a' };
+  const ok = kind === 'speedup' ? value >= limit : strict ? value < limit : value <= limit;
+  // CPU seconds (user + sys, all threads) say how much work each side did, whatever else ran on the machine.
+  const cpu = median(ours.cpu) / median(base.cpu);
+  // The median of per-round ratios (each run against the other side's run in the same round): load that
+  // drifts between rounds cancels out, which a ratio of medians does not do.
+  const pairs = ours.byRound.flatMap((t, round) => {
+    const b = base.byRound[round];
+    return t === undefined || b === undefined ? [] : [kind === 'ratio' ? t / b : b / t];
+  });
+  const paired = median(pairs);
+  const checks = [
+    Number.isFinite(paired) ? `paired ${paired.toFixed(2)}x` : '',
+    kind === 'ratio' && Number.isFinite(cpu) ? `CPU ${cpu.toFixed(2)}x` : '',
+  ].filter((text) => text !== '');
+  const checkText = checks.length > 0 ? ` (${checks.join(', ')})` : '';
+  return { text: `${value.toFixed(2)}x ${kind === 'ratio' ? 'the time' : 'faster'}${checkText}`, ok, verdict: verdict(ok) };
 }
 
 function mib(kib: number | undefined): string {
@@ -246,8 +308,9 @@ interface CrcMeasurement {
 // ---- main ----
 
 const startedAt = new Date();
+const loadAtStart = loadavg()[0] ?? 0;
 const cli = cliCommand();
-log(`corpus of ${FILES} files; ${RUNS} runs per side; CLI: ${cli.how}; GNU time: ${HAVE_TIME ? 'yes' : 'no (rss-hook)'}`);
+log(`${QUICK ? 'QUICK mode; ' : ''}corpus of ${FILES} files; ${RUNS} runs per side; CLI: ${cli.how}; GNU time: ${HAVE_TIME ? 'yes' : 'no (rss-hook)'}`);
 await rm(OUT_ROOT, { recursive: true, force: true });
 await mkdir(OUT_ROOT, { recursive: true });
 
@@ -261,77 +324,87 @@ function recordDetails(name: string, sides: readonly SideResult[]): void {
   for (const side of sides) {
     const samples = side.samples.map((s) => s.toFixed(3)).join(', ') || '-';
     const rss = side.rssKiB.length > 0 ? `; peak RSS ${mib(Math.max(...side.rssKiB))}` : '';
+    const cpu = side.cpu.length > 0 ? `; CPU (user+sys) median ${median(side.cpu).toFixed(3)} s` : '';
     const out = side.outputBytes !== undefined ? `; output ${formatBytes(side.outputBytes)}` : '';
-    details.push(`- ${side.label}: runs [${samples}] s${rss}${out}`);
+    details.push(`- ${side.label}: runs [${samples}] s${cpu}${rss}${out}`);
     if (side.error !== undefined) details.push('', '  ```', ...side.error.split('\n').map((line) => `  ${line}`), '  ```');
   }
   details.push('');
 }
 
-// Case 1: pass-through vs cat (read every byte once, write it once).
+/** The Python+PIL peer, or why it cannot run (python3-pil / python3-crc32c missing). */
+function peerSide(corpus: CorpusInfo): Side {
+  const output = join(OUT_ROOT, 'pil-peer.tfrecord');
+  const probe = spawnSync(PYTHON, ['-c', 'import PIL, crc32c'], { stdio: 'ignore' });
+  if (probe.status !== 0) {
+    return { label: 'Python+PIL peer (bench/pil_peer.py)', argv: undefined, missing: `${PYTHON} lacks PIL or crc32c (apt-get install -y python3-pil python3-crc32c)`, output };
+  }
+  return { label: `Python+PIL peer (${PYTHON} bench/pil_peer.py)`, argv: [PYTHON, join(BENCH_DIR, 'pil_peer.py'), corpus.dir, output], output };
+}
+
+// Cases 1-2: pass-through vs cat (read every byte once, write it once) and vs the Python+PIL peer, alternated in one group.
+let rssAtFiles: number | undefined;
 if (CASES.has('passthrough')) {
   const list = join(OUT_ROOT, '.cat-list');
   const files = await listFiles(corpus.dir);
   await writeFile(list, files.map((rel) => join(corpus.dir, rel)).join('\0'));
   const catOut = join(OUT_ROOT, 'cat.bin');
-  const sides = await runPair('1 pass-through', [
+  const sides = await runPair('1-2 pass-through', [
     convertSide('convert (pass-through)', corpus, 'passthrough', []),
     { label: 'cat (floor)', argv: ['xargs', '-0', 'cat'], stdinFile: list, stdoutFile: catOut, output: catOut },
+    peerSide(corpus),
   ], RUNS);
-  const [ours, base] = sides as [SideResult, SideResult];
-  const ratio = median(ours.samples) / median(base.samples);
+  const [ours, cat, peer] = sides as [SideResult, SideResult, SideResult];
   if (ours.samples.length > 0) passthroughMedian = median(ours.samples);
+  if (ours.rssKiB.length > 0) rssAtFiles = median(ours.rssKiB);
+  const vsCat = compareSides(ours, cat, 'ratio', 1.3);
+  const vsPeer = compareSides(ours, peer, 'ratio', 0.5, true);
   rows.push({
     id: '1', name: 'pass-through convert vs `cat` of the same files',
-    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(base, corpus.totalBytes),
-    result: Number.isFinite(ratio) ? `${ratio.toFixed(2)}x slower` : '-', target: '<= 1.30x', verdict: verdict(Number.isFinite(ratio) ? ratio <= 1.3 : undefined),
+    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(cat, corpus.totalBytes), result: vsCat.text, target: '<= 1.30x', verdict: vsCat.verdict,
+  }, {
+    id: '2', name: 'pass-through convert vs the Python+PIL peer (same files, same run)',
+    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(peer, corpus.totalBytes), result: vsPeer.text, target: '< 0.50x', verdict: vsPeer.verdict,
   });
-  recordDetails('1. pass-through convert vs cat', sides);
+  recordDetails('1-2. pass-through convert vs cat and the Python+PIL peer', sides);
 }
 
-// Case 2: resize + JPEG encode vs the same sharp calls with no TFRecord writing.
+// Case 3: resize + JPEG encode vs the same sharp calls with no TFRecord writing.
 if (CASES.has('resize')) {
-  const sides = await runPair('2 resize', [
+  const sides = await runPair('3 resize', [
     convertSide(`convert --resize 224x224 --encode jpeg --quality 95 --jobs ${JOBS}`, corpus, 'resize', ['--resize', '224x224', '--encode', 'jpeg', '--quality', '95', '--jobs', String(JOBS)]),
     { label: `bench/sharp-floor.ts --jobs ${IN_FLIGHT} (libvips floor)`, argv: tsxScript('sharp-floor.ts', corpus.dir, '--jobs', String(IN_FLIGHT)), output: join(OUT_ROOT, 'sharp-floor-none') },
   ], RUNS);
   const [ours, base] = sides as [SideResult, SideResult];
-  const ratio = median(ours.samples) / median(base.samples);
+  const result = compareSides(ours, base, 'ratio', 1.1);
   rows.push({
-    id: '2', name: 'resize 224x224 + JPEG q95 vs sharp-only floor',
-    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(base, corpus.totalBytes),
-    result: Number.isFinite(ratio) ? `${ratio.toFixed(2)}x slower` : '-', target: '<= 1.15x', verdict: verdict(Number.isFinite(ratio) ? ratio <= 1.15 : undefined),
+    id: '3', name: 'resize 224x224 + JPEG q95 vs sharp-only floor',
+    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(base, corpus.totalBytes), result: result.text, target: '<= 1.10x', verdict: result.verdict,
   });
-  recordDetails('2. resize + encode vs libvips floor', sides);
+  recordDetails('3. resize + encode vs libvips floor', sides);
 }
 
-// Case 3: pass-through vs @roboflow/tfrecords writing the same bytes.
-if (CASES.has('roboflow')) {
-  const rbOut = join(OUT_ROOT, 'roboflow.tfrecord');
-  const sides = await runPair('3 roboflow', [
-    convertSide('convert (pass-through)', corpus, 'passthrough-vs-roboflow', []),
-    { label: '@roboflow/tfrecords (bench/roboflow-baseline.ts)', argv: tsxScript('roboflow-baseline.ts', corpus.dir, rbOut), output: rbOut },
-  ], RUNS);
-  const [ours, base] = sides as [SideResult, SideResult];
-  const speedup = median(base.samples) / median(ours.samples);
-  if (passthroughMedian === undefined && ours.samples.length > 0) passthroughMedian = median(ours.samples);
-  rows.push({
-    id: '3', name: 'pass-through convert vs @roboflow/tfrecords',
-    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(base, corpus.totalBytes),
-    result: Number.isFinite(speedup) ? `${speedup.toFixed(1)}x faster` : '-', target: '>= 10x faster', verdict: verdict(Number.isFinite(speedup) ? speedup >= 10 : undefined),
-  });
-  recordDetails('3. pass-through convert vs @roboflow/tfrecords', sides);
-}
+// Cases 4-5 (run last: the large corpus may take minutes to build the first time): see measureRss.
 
-// Case 4: peak RSS must stay flat as the file count grows (streaming, bounded windows).
-if (CASES.has('rss')) {
+async function measureRss(): Promise<void> {
+  const limitKiB = 200 * 1024;
+  if (rssAtFiles === undefined) {
+    log(`4 rss: convert of ${FILES} files`);
+    const sample = await runMeasured(convertSide('convert', corpus, `rss-${FILES}`, []));
+    await rm(join(OUT_ROOT, `rss-${FILES}`), { recursive: true, force: true });
+    if (sample.ok) rssAtFiles = sample.rssKiB;
+  }
+  rows.push({
+    id: '4', name: `peak RSS, pass-through, ${FILES} files`, ours: mib(rssAtFiles), baseline: '-', result: mib(rssAtFiles),
+    target: '<= 200 MiB', verdict: verdict(rssAtFiles === undefined ? undefined : rssAtFiles <= limitKiB),
+  });
   const counts = SKIP_LARGE ? [RSS_SMALL] : [RSS_SMALL, RSS_LARGE];
   const peaks: (number | undefined)[] = [];
   const parts: string[] = [];
   const rssErrors: string[] = [];
   for (const count of counts) {
     const sized = await ensureCorpus(count, log);
-    log(`4 rss: convert of ${count} files`);
+    log(`5 rss: convert of ${count} files`);
     const sample = await runMeasured(convertSide('convert', sized, `rss-${count}`, []));
     await rm(join(OUT_ROOT, `rss-${count}`), { recursive: true, force: true });
     peaks.push(sample.ok ? sample.rssKiB : undefined);
@@ -341,26 +414,57 @@ if (CASES.has('rss')) {
     if (!sample.ok) rssErrors.push(`${count} files:`, '```', sample.error, '```');
   }
   const [small, large] = peaks;
-  const limitKiB = 200 * 1024;
-  let ok: boolean | undefined;
-  let result = '-';
-  if (small !== undefined && (SKIP_LARGE || large !== undefined)) {
-    // "Flat": the large run may not exceed the small one by more than 25%.
-    const growth = large !== undefined ? large / small : 1;
-    ok = small <= limitKiB && (large === undefined || (large <= limitKiB && growth <= 1.25));
-    result = large !== undefined ? `${mib(small)} -> ${mib(large)} (x${growth.toFixed(2)})` : `${mib(small)} (large run skipped)`;
-  }
+  const growth = small !== undefined && large !== undefined ? large / small : undefined;
   rows.push({
-    id: '4', name: `peak RSS, pass-through, ${counts.join(' vs ')} files`,
-    ours: parts.join('; '), baseline: '-', result, target: '<= 200 MiB, growth <= 25%', verdict: verdict(ok),
+    id: '5', name: `peak RSS growth, pass-through, ${counts.join(' -> ')} files`,
+    ours: parts.join('; '), baseline: '-',
+    result: growth !== undefined ? `${mib(small)} -> ${mib(large)} (x${growth.toFixed(2)})` : SKIP_LARGE ? 'large run skipped' : '-',
+    target: '<= 1.25x and <= 200 MiB', verdict: verdict(growth === undefined || large === undefined ? undefined : growth <= 1.25 && large <= limitKiB),
   });
-  details.push('### 4. peak RSS', '', `Measured with ${HAVE_TIME ? '`/usr/bin/time -f %M`' : '`bench/rss-hook.mjs` (process.resourceUsage().maxRSS)'}.`, ...parts.map((part) => `- ${part}`), '', ...rssErrors, '');
+  details.push('### 4-5. peak RSS', '', `Measured with ${HAVE_TIME ? '`/usr/bin/time -f %M`' : '`bench/rss-hook.mjs` (process.resourceUsage().maxRSS)'}.`,
+    `- ${FILES} files: median of the pass-through runs' peaks, ${mib(rssAtFiles)}`, ...parts.map((part) => `- ${part}`), '', ...rssErrors, '');
 }
 
-// Case 5: CRC-32C throughput, and its share of the pass-through time.
+// Cases 6-7: --jobs N (the cores) vs --jobs 1, pass-through on the main corpus and resize on a smaller one.
+if (CASES.has('scaling')) {
+  const resizeCorpus = await ensureCorpus(Math.min(SCALE_RESIZE_FILES, FILES), log);
+  const resizeFlags = ['--resize', '224x224', '--encode', 'jpeg', '--quality', '95'];
+  for (const [id, what, sized, flags] of [['6', 'pass-through', corpus, []], ['7', 'resize 224 + JPEG q95', resizeCorpus, resizeFlags]] as const) {
+    const sides = await runPair(`${id} scaling ${what}`, [
+      convertSide(`convert ${what} --jobs ${JOBS}`, sized, `scale-${id}-n`, [...flags, '--jobs', String(JOBS)]),
+      convertSide(`convert ${what} --jobs 1`, sized, `scale-${id}-1`, [...flags, '--jobs', '1']),
+    ], RUNS);
+    const [many, one] = sides as [SideResult, SideResult];
+    const result = compareSides(many, one, 'speedup', 1.7);
+    rows.push({
+      id, name: `--jobs ${JOBS} vs --jobs 1, ${what}, ${sized.count} files`,
+      ours: describeSide(many, sized.totalBytes), baseline: describeSide(one, sized.totalBytes), result: result.text, target: '>= 1.70x', verdict: result.verdict,
+    });
+    recordDetails(`${id}. --jobs ${JOBS} vs --jobs 1, ${what}`, sides);
+  }
+}
+
+// Case 8: pass-through vs @roboflow/tfrecords writing the same bytes.
+if (CASES.has('roboflow')) {
+  const rbOut = join(OUT_ROOT, 'roboflow.tfrecord');
+  const sides = await runPair('8 roboflow', [
+    convertSide('convert (pass-through)', corpus, 'passthrough-vs-roboflow', []),
+    { label: '@roboflow/tfrecords (bench/roboflow-baseline.ts)', argv: tsxScript('roboflow-baseline.ts', corpus.dir, rbOut), output: rbOut },
+  ], RUNS);
+  const [ours, base] = sides as [SideResult, SideResult];
+  const result = compareSides(ours, base, 'speedup', 10);
+  if (passthroughMedian === undefined && ours.samples.length > 0) passthroughMedian = median(ours.samples);
+  rows.push({
+    id: '8', name: 'pass-through convert vs @roboflow/tfrecords',
+    ours: describeSide(ours, corpus.totalBytes), baseline: describeSide(base, corpus.totalBytes), result: result.text, target: '>= 10x faster', verdict: result.verdict,
+  });
+  recordDetails('8. pass-through convert vs @roboflow/tfrecords', sides);
+}
+
+// Case 9: CRC-32C throughput, and its share of the pass-through time.
 let crcNote = '';
 if (CASES.has('crc')) {
-  log('5 crc: measuring');
+  log('9 crc: measuring');
   const sample = await runMeasured({ label: 'crc', argv: tsxScript('crc-throughput.ts'), output: join(OUT_ROOT, 'crc-none') });
   let measurements: CrcMeasurement[] = [];
   if (sample.ok) {
@@ -379,13 +483,13 @@ if (CASES.has('crc')) {
   }
   const rates = measurements.map((m) => `${m.name}: ${m.ok && m.mbPerSecond !== undefined ? `${m.mbPerSecond.toFixed(0)} MB/s` : m.note.split(' (')[0] ?? m.note}`);
   rows.push({
-    id: '5', name: 'CRC-32C throughput (64 MiB buffer)',
+    id: '9', name: 'CRC-32C throughput (64 MiB buffer)',
     ours: inUse?.mbPerSecond !== undefined ? `${inUse.name}: ${inUse.mbPerSecond.toFixed(0)} MB/s` : `FAILED (${crcNote ? summarizeError(crcNote) : 'no implementation measurable'})`,
     baseline: rates.filter((line) => !line.startsWith(inUse?.name ?? '\0')).join('; '),
     result: share !== undefined ? `CRC = ${(share * 100).toFixed(1)}% of pass-through time` : 'share n/a (no pass-through time)',
     target: '<= 10% (else switch to @node-rs/crc32)', verdict: verdict(share !== undefined ? share <= 0.1 : undefined),
   });
-  details.push('### 5. CRC-32C', '', ...measurements.map((m) => `- ${m.name}: ${m.ok && m.mbPerSecond !== undefined ? `${m.mbPerSecond.toFixed(0)} MB/s` : 'not measured'} — ${m.note}`));
+  details.push('### 9. CRC-32C', '', ...measurements.map((m) => `- ${m.name}: ${m.ok && m.mbPerSecond !== undefined ? `${m.mbPerSecond.toFixed(0)} MB/s` : 'not measured'} — ${m.note}`));
   if (inUse !== undefined && inUse !== project) details.push(`- share computed with ${inUse.name}: src/record/crc32c was not measurable`);
   if (share !== undefined && passthroughMedian !== undefined) {
     details.push(`- share = ${formatBytes(corpus.totalBytes)} / ${inUse?.mbPerSecond?.toFixed(0)} MB/s = ${(corpus.totalBytes / 1e6 / (inUse?.mbPerSecond ?? 1)).toFixed(3)} s of CRC, over a ${passthroughMedian.toFixed(3)} s pass-through median`);
@@ -393,6 +497,10 @@ if (CASES.has('crc')) {
   if (crcNote) details.push('', '```', crcNote, '```');
   details.push('');
 }
+
+// Cases 4-5: peak RSS at the main corpus size, and flat as the file count grows (streaming, bounded windows).
+if (CASES.has('rss')) await measureRss();
+rows.sort((a, b) => Number(a.id) - Number(b.id));
 
 // ---- report ----
 
@@ -412,8 +520,9 @@ const header = [
   `- Date: ${startedAt.toISOString()}`,
   `- Machine: ${await cpuModel()}, ${CORES} cores (os.availableParallelism), Node ${process.version}, sharp ${versions.sharp ?? '?'} / libvips ${versions.vips}`,
   `- Corpus: ${corpus.count} JPEGs in ${corpus.classes} class folders, ${formatBytes(corpus.totalBytes)} (min ${(corpus.minBytes / 1024).toFixed(0)} KiB, median ${(corpus.medianBytes / 1024).toFixed(0)} KiB, max ${(corpus.maxBytes / 1024).toFixed(0)} KiB; ${corpus.outOfRange} outside 60-150 KB) from ${corpus.sources.length} source photo(s); ${corpus.dir.replace(`${REPO_DIR}/`, '')}`,
-  `- Method: ${RUNS} timed runs per side after one warm-up each, sides alternated (AB, BA, ...), median wall time of a spawned process (startup included); page cache warm for both sides`,
-  `- CLI: ${cli.how}; case 2: convert --jobs ${JOBS} (${IN_FLIGHT} files in flight) vs the floor with ${IN_FLIGHT} images in flight`,
+  `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)} on ${CORES} cores (other jobs share the machine: compare ratios within this run, not across runs)`,
+  `- Method: ${RUNS} timed runs per side after one warm-up each, sides alternated (AB, BA, ...; three sides rotate), median wall time of a spawned process (startup included); page cache warm for every side${QUICK ? '; **BENCH_QUICK=1: small corpora, indicative only**' : ''}`,
+  `- CLI: ${cli.how}; case 3: convert --jobs ${JOBS} (${IN_FLIGHT} files in flight) vs the floor with ${IN_FLIGHT} images in flight`,
   '',
   '| # | case | ours (median) | baseline (median) | result | target | verdict |',
   '| --- | --- | --- | --- | --- | --- | --- |',
