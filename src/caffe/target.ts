@@ -38,16 +38,6 @@ function lmdbName(split: string): string {
  */
 export function createCaffeTarget(settings: CaffeTargetSettings, plan: TargetPlan): Target {
   const sinks = new Map<string, RecordSink>();
-  for (const split of plan.splits) {
-    sinks.set(split.name, new LmdbSink({
-      dir: join(settings.output, lmdbName(split.name)),
-      overwrite: settings.overwrite,
-      commitEvery: settings.commitEvery,
-      commitBytes: settings.commitBytes,
-      // Decoded pixels take several times the compressed bytes; the map grows if this is short.
-      initialMapSize: Math.max(64 * 2 ** 20, Math.ceil(plan.inputBytes * (settings.image.encode === 'raw' ? 12 : 2))),
-    }));
-  }
   const mean = settings.mean === null ? null : new MeanAccumulator();
   const meanDecode = meanDecodeSettings(settings);
   const feedsMean = (split: string): boolean => !plan.splits.some((p) => p.name === 'train') || split === 'train';
@@ -62,7 +52,11 @@ export function createCaffeTarget(settings: CaffeTargetSettings, plan: TargetPla
     outputNames: (split) => [lmdbName(split)],
     outputPattern: (split) => shardNamePattern(split),
     fileName: (split: TargetSplit) => lmdbName(split.name),
-    open: async () => new Map(plan.splits.map((split) => [split.name, new Map()])),
+    open: async () => {
+      // Made here, after the output checks: the binding loads now, before any work.
+      for (const split of plan.splits) sinks.set(split.name, createLmdbSink(settings, split.name, plan.inputBytes));
+      return new Map(plan.splits.map((split) => [split.name, new Map()]));
+    },
     sink: (name) => sinks.get(name) as RecordSink,
     loadImage: loadDatumImage,
     encode: async (input: TargetInput, context: ImageContext, stage: StageMarker): Promise<TargetRecord> => {
@@ -89,6 +83,17 @@ export function createCaffeTarget(settings: CaffeTargetSettings, plan: TargetPla
       await Promise.all([...sinks.values()].map((sink) => sink.abort()));
     },
   };
+}
+
+function createLmdbSink(settings: CaffeTargetSettings, split: string, inputBytes: number): LmdbSink {
+  return new LmdbSink({
+    dir: join(settings.output, lmdbName(split)),
+    overwrite: settings.overwrite,
+    commitEvery: settings.commitEvery,
+    commitBytes: settings.commitBytes,
+    // Decoded pixels take several times the compressed bytes; the map grows if this is short.
+    initialMapSize: Math.max(64 * 2 ** 20, Math.ceil(inputBytes * (settings.image.encode === 'raw' ? 12 : 2))),
+  });
 }
 
 /**
