@@ -36,21 +36,27 @@ export interface TfrecordTargetSettings {
  * const target = createTfrecordTarget(settings, plan); // settings from resolveConvertOptions
  */
 export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: TargetPlan, naming: ShardNaming = DEFAULT_SHARD_NAMING): Target {
+  // Shard sinks by split (none for `-o -`, whose one stream needs no resume, sealing or renames).
+  const shardSinks = new Map<string, TfrecordShardSink>();
   const sinks = new Map<string, RecordSink>();
   for (const split of plan.splits) {
-    sinks.set(split.name, settings.toStdout
-      ? new StreamSink(plan.stdout as Writable, settings.compression)
-      : new TfrecordShardSink({
-        dir: settings.output,
-        prefix: split.name,
-        compression: settings.compression,
-        shardCount: split.shardCount,
-        overwrite: settings.overwrite || settings.worker !== null,
-        owns: (shard) => plan.owns(split.name, shard),
-        fingerprints: plan.shardFingerprints(split.name),
-        resume: settings.resume,
-        naming,
-      }));
+    if (settings.toStdout) {
+      sinks.set(split.name, new StreamSink(plan.stdout as Writable, settings.compression));
+      continue;
+    }
+    const sink = new TfrecordShardSink({
+      dir: settings.output,
+      prefix: split.name,
+      compression: settings.compression,
+      shardCount: split.shardCount,
+      overwrite: settings.overwrite || settings.worker !== null,
+      owns: (shard) => plan.owns(split.name, shard),
+      fingerprints: plan.shardFingerprints(split.name),
+      resume: settings.resume,
+      naming,
+    });
+    shardSinks.set(split.name, sink);
+    sinks.set(split.name, sink);
   }
   const sinkOf = (name: string): RecordSink => sinks.get(name) as RecordSink;
   return {
@@ -61,10 +67,7 @@ export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: Tar
     open: async () => {
       // Complete shards a resumed run keeps: their inputs are not read again.
       const kept = new Map<string, ReadonlyMap<number, KeptShard>>();
-      for (const split of plan.splits) {
-        const sink = sinkOf(split.name);
-        kept.set(split.name, sink instanceof TfrecordShardSink ? await sink.prepare() : new Map());
-      }
+      for (const split of plan.splits) kept.set(split.name, await shardSinks.get(split.name)?.prepare() ?? new Map());
       return kept;
     },
     sink: sinkOf,
@@ -76,9 +79,9 @@ export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: Tar
       return { payload: encodeExampleParts(features), keys, observed: null };
     },
     observe: () => undefined,
-    finish: (publication) => finishShards(plan.splits, sinkOf, publication, settings),
+    finish: (publication) => finishShards(plan.splits, sinkOf, shardSinks, publication, settings),
     settle: async () => {
-      for (const sink of sinks.values()) if (sink instanceof TfrecordShardSink) await sink.settle();
+      for (const sink of shardSinks.values()) await sink.settle();
     },
     abort: async () => {
       await Promise.all([...sinks.values()].map((sink) => sink.abort()));
@@ -91,22 +94,20 @@ export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: Tar
  * with the index sidecars: they become final together with the summary.
  */
 async function finishShards(
-  splits: readonly TargetSplit[], sinkOf: (name: string) => RecordSink, publication: Publication, settings: TfrecordTargetSettings,
+  splits: readonly TargetSplit[], sinkOf: (name: string) => RecordSink, shardSinks: ReadonlyMap<string, TfrecordShardSink>,
+  publication: Publication, settings: TfrecordTargetSettings,
 ): Promise<Record<string, readonly ShardInfo[]>> {
   const shards: Record<string, readonly ShardInfo[]> = {};
   for (const split of splits) {
-    const sink = sinkOf(split.name);
-    shards[split.name] = sink instanceof TfrecordShardSink ? await sink.seal() : await sink.finish();
+    shards[split.name] = await (shardSinks.get(split.name)?.seal() ?? sinkOf(split.name).finish());
   }
-  for (const split of splits) {
-    const sink = sinkOf(split.name);
-    if (!(sink instanceof TfrecordShardSink)) continue;
+  for (const sink of shardSinks.values()) {
     for (const move of await sink.plannedMoves()) publication.move(move.from, move.to);
   }
   if (settings.index) {
     for (const split of splits) {
-      const sink = sinkOf(split.name);
-      if (!(sink instanceof TfrecordShardSink)) continue;
+      const sink = shardSinks.get(split.name);
+      if (sink === undefined) continue;
       for (const shard of shards[split.name] ?? []) {
         await publication.stage(join(settings.output, `${shard.file}.idx`), await buildIndex(await sink.locate(shard.file)));
       }
