@@ -14,7 +14,7 @@ import { verifyFiles } from '../../src/read/verify.js';
 import { extractImages } from '../../src/read/extract.js';
 import { decodeBlobProto, decodeDatum, encodeDatum } from '../../src/datum/index.js';
 import { formatHumanSummary } from '../../src/cli/report.js';
-import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
+import { DataError, InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 import { decodeBmp24 } from '../image/helpers.js';
 import { lmdbSkipReason, readDb } from './lmdb-helpers.js';
 
@@ -159,7 +159,7 @@ test('--mean of encoded datums decodes them as compute_image_mean does; images o
 
   const mixed = await tempDir();
   await assert.rejects(convert({ input: SAMPLE, output: mixed, target: 'caffe-lmdb', encode: 'keep', mean: join(mixed, 'mean.binaryproto') }),
-    (e: unknown) => e instanceof InvalidOptionError && /--mean needs all images the same size: animals\/shira_bird8\.bmp is 192x144x3, but animals\/HappyFish\.jpg is 259x194x3/.test(e.message));
+    (e: unknown) => e instanceof DataError && e.code === 'ERR_DATA' && /--mean needs all images the same size: animals\/shira_bird8\.bmp is 192x144x3, but animals\/HappyFish\.jpg is 259x194x3/.test(e.message));
   assert.deepEqual(await readdir(mixed), [], 'no database and no mean file');
 });
 
@@ -205,7 +205,7 @@ test('multi-valued or float labels need --label-to float_data', { skip }, async 
   await copyFile(join(SAMPLE, 'animals/HappyFish.jpg'), join(dir, 'a.jpg'));
   await writeFile(join(dir, 'm.jsonl'), '{"path": "a.jpg", "label": [0.5, 2]}\n');
   await assert.rejects(convert({ manifest: join(dir, 'm.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
-    (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: Caffe's Datum holds one int32 label.*--label-to float_data/.test(e.message));
+    (e: unknown) => e instanceof DataError && e.code === 'ERR_DATA' && /a\.jpg: Caffe's Datum holds one int32 label.*--label-to float_data/.test(e.message));
   const out = await tempDir();
   await convert({ manifest: join(dir, 'm.jsonl'), output: out, target: 'caffe-lmdb', labelTo: 'float_data' });
   const datum = decodeDatum((readDb(join(out, 'train_lmdb'))[0] as { value: Buffer }).value);
@@ -214,7 +214,7 @@ test('multi-valued or float labels need --label-to float_data', { skip }, async 
   // A single integer label beyond int32 does not fit either, and is said so up front.
   await writeFile(join(dir, 'big.jsonl'), '{"path": "a.jpg", "label": 5000000000}\n');
   await assert.rejects(convert({ manifest: join(dir, 'big.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
-    (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
+    (e: unknown) => e instanceof DataError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
 });
 
 test('LmdbSink: commits in batches, the map grows from a tiny start, abort leaves nothing, no silent overwrite', { skip }, async () => {
@@ -246,7 +246,7 @@ test('MeanAccumulator matches a hand computation and names a file of another siz
   mean.add(Uint8Array.from([255, 0, 1, 2]), 1, 2, 2, 'c.png');
   const expected = [265 / 3, 20 / 3, 31 / 3, 14];
   mean.result().data.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-4, `${v} vs ${expected[i]}`));
-  assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof InvalidOptionError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
+  assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof DataError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
 });
 
 test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel datums, never a "flattening" internal error', { skip }, async () => {
