@@ -41,13 +41,21 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+let fresh: boolean | undefined;
+/** Whether dist/ is built from today's src/ (`npm test` builds it first): no source file newer than dist/cli/bin.js. */
+export function isDistFresh(): boolean {
+  if (fresh === undefined) {
+    const built = statSync(join(ROOT, 'dist/cli/bin.js'), { throwIfNoEntry: false });
+    fresh = built !== undefined && built.mtimeMs >= newestMtime(join(ROOT, 'src'));
+  }
+  return fresh;
+}
+
 let childArgs: string[] | undefined;
 /** `node` arguments that start the CLI: the compiled bin when it is up to date, else the sources through tsx. */
 function cliCommand(): string[] {
   if (childArgs === undefined) {
-    const bin = join(ROOT, 'dist/cli/bin.js');
-    const built = statSync(bin, { throwIfNoEntry: false });
-    childArgs = built !== undefined && built.mtimeMs >= newestMtime(join(ROOT, 'src')) ? [bin] : ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')];
+    childArgs = isDistFresh() ? [join(ROOT, 'dist/cli/bin.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts')];
   }
   return childArgs;
 }
