@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnCliSync } from '../helpers/cli.js';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,6 @@ const skip = lmdbSkipReason();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'caffe-'));
@@ -132,8 +131,8 @@ test('--encode jpeg|png: files already in that format pass through as Caffe does
 
 test('a run killed by SIGKILL mid-database leaves no database under the final name; the next run cleans its temp folder', { skip }, async () => {
   const out = await tempDir();
-  const args = ['--import', 'tsx', BIN, 'convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
-  const killed = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, IMG2TFRECORD_FAULT: 'commit:2' } });
+  const args = ['convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
+  const killed = spawnCliSync(args, { env: { IMG2TFRECORD_FAULT: 'commit:2' } });
   assert.equal(killed.signal, 'SIGKILL');
   const left = await readdir(out);
   assert.ok(!left.includes('train_lmdb'), `no final database after the kill: ${left.join(', ')}`);
@@ -268,12 +267,9 @@ test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel 
 
 /** The CLI as a user runs it, with node-lmdb replaced by `lmdbModule` (a missing name, a broken binary). */
 function runWithout(lmdbModule: string | null, args: string[]): { status: number | null; stderr: string } {
-  const env = { ...process.env };
   // Where node-lmdb really is missing (CI's --omit=optional run), the real one is what is tested.
-  if (lmdbModule === null) delete env.IMG2TFRECORD_LMDB_MODULE;
-  else env.IMG2TFRECORD_LMDB_MODULE = lmdbModule;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
-  return { status: child.status, stderr: child.stderr };
+  const child = spawnCliSync(args, { env: { IMG2TFRECORD_LMDB_MODULE: lmdbModule ?? undefined } });
+  return { status: child.code, stderr: child.stderr };
 }
 
 function assertOneLineFix(stderr: string, reason: RegExp): void {
