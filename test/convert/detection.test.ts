@@ -192,3 +192,20 @@ test('an annotated run is byte-identical at --jobs 1 and 4 (with splits)', async
   }
   assert.equal(hashes[0], hashes[1]);
 });
+
+test('workers and merge-summary add up the detection tally of a single run', async () => {
+  const one = join(work, 'single');
+  const plain = await runCliTest(['convert', IMAGES, '-o', one, '--annotations', `${RACCOON}/voc`, '--shards', '4']);
+  assert.equal(plain.code, 0, plain.stderr);
+  const single = JSON.parse(await readFile(join(one, 'dataset.json'), 'utf8'));
+  const out = join(work, 'workers');
+  for (const worker of ['0/2', '1/2']) {
+    const result = await runCliTest(['convert', IMAGES, '-o', out, '--annotations', `${RACCOON}/voc`, '--shards', '4', '--worker', worker]);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  const merged = await runCliTest(['merge-summary', out]);
+  assert.equal(merged.code, 0, merged.stderr);
+  const summary = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
+  assert.deepEqual(summary.annotations, single.annotations);
+  assert.deepEqual([summary.annotations.boxes, summary.annotations.annotated], [44, 40]);
+});
