@@ -124,6 +124,9 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   const run = resolveRun(options, output);
   const splits = resolveSplits(options);
   const later = { ...resolveAnnotations(options), tfdsName: resolveTfdsName(options, caffe.target, run.compression, run.labelOffset, output) };
+  if (later.annotations !== null && caffe.target === 'caffe-lmdb') {
+    throw new InvalidOptionError('annotations write the Object Detection API\'s box features, which a Caffe Datum cannot hold; use --target tfrecord', ['annotations', 'target']);
+  }
   const { imageOptions, ...target } = caffe;
   const settings = {
     ...sources, schema, labelMap, ...target, ...scale, output, toStdout: output === '-', prefix, sharding: Object.freeze(sharding),

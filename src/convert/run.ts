@@ -9,7 +9,7 @@ import { ReadBufferPool } from '../runtime/read-pool.js';
 import type { KeptShard } from '../sinks/resume-ledger.js';
 import { asParts, type ShardInfo } from '../sinks/sink.js';
 import type { Target } from '../sinks/target.js';
-import { emptyFragment, type ShardFragment } from '../summary/fragment.js';
+import { emptyDetectionTally, emptyFragment, type ShardFragment } from '../summary/fragment.js';
 import { addClass } from '../summary/summary.js';
 import { createEncoder, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
@@ -104,7 +104,7 @@ async function writeRecords(
   if (needsDecode(settings.image)) configureImageConcurrency(window);
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
-  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, signal: hooks.signal });
+  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, signal: hooks.signal, detection: job.detection });
   let open: WorkItem | null = null;
   const results = mapOrdered(todo.values(), window, async (work) => ({ work, result: await encode(work) }));
   for await (const { work, result } of stopOnAbort(results, hooks.signal, interrupted)) {
@@ -137,5 +137,20 @@ function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<Fi
   for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
   for (const [key, kind] of result.record.keys) fragment.keys[key] = kind;
   const recordBytes = FRAME_OVERHEAD_BYTES + asParts(result.record.payload).reduce((n, part) => n + part.length, 0);
-  for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+  if (result.detection === undefined) {
+    for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+  } else tallyDetection(fragment, relPath, work.annotation === null, result.detection);
+}
+
+/** Counts an object-detection record's boxes, problems and warnings into its shard's fragment. */
+function tallyDetection(fragment: ShardFragment, relPath: string, unannotated: boolean, od: NonNullable<Extract<FileResult, { ok: true }>['detection']>): void {
+  const tally = (fragment.detection ??= emptyDetectionTally());
+  tally.boxes += od.boxes;
+  tally.kept += od.kept;
+  tally.dropped += od.dropped;
+  tally.clipped += od.clipped;
+  if (unannotated) tally.unannotated++;
+  if (od.dropped > 0 || od.clipped > 0) tally.files.push({ path: relPath, boxes: od.boxes, kept: od.kept, dropped: od.dropped, clipped: od.clipped });
+  for (const p of od.problems) tally.problems.push({ path: relPath, kind: p.kind, message: p.message });
+  for (const p of od.warnings) tally.warnings.push({ path: relPath, kind: p.kind, message: p.message });
 }

@@ -27,6 +27,7 @@ export function listSidecars(job: Job, summary: ConvertSummary): Sidecar[] {
   const sidecars: Sidecar[] = [];
   if (map !== null) sidecars.push({ name: LABELS_FILE, text: formatLabelsTxt(map) });
   if (map !== null && job.settings.labelMap === 'pbtxt') sidecars.push({ name: LABEL_MAP_FILE, text: formatLabelMapPbtxt(map) });
+  if (job.detection !== null) sidecars.push({ name: LABEL_MAP_FILE, text: job.detection.prepared.labelMapText });
   sidecars.push({ name: job.summaryFile, text: `${JSON.stringify(summary, null, 2)}\n` });
   return sidecars;
 }
