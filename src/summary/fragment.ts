@@ -10,6 +10,12 @@ export interface ShardFragment {
   transcoded: Record<string, number>;
   classes: Record<string, ClassSummary>;
   keys: Record<string, FeatureType>;
+  /**
+   * Only in a TFDS run (`--tfds-name`): records per stored image kind, `<format>/<channels>`
+   * (e.g. `jpeg/3`), from which features.json declares the Image feature. Absent otherwise, so
+   * the resume ledgers of other runs keep their bytes.
+   */
+  images?: Record<string, number>;
 }
 
 /**
@@ -35,4 +41,8 @@ export function mergeFragment(into: ShardFragment, from: ShardFragment): void {
   for (const [k, n] of Object.entries(from.transcoded)) into.transcoded[k] = (into.transcoded[k] ?? 0) + n;
   for (const [k, c] of Object.entries(from.classes)) addClass(into.classes, k, c);
   Object.assign(into.keys, from.keys);
+  if (from.images !== undefined) {
+    into.images ??= {};
+    for (const [k, n] of Object.entries(from.images)) into.images[k] = (into.images[k] ?? 0) + n;
+  }
 }
