@@ -115,7 +115,7 @@ async function writeRecords(
     if (result.ok) {
       await target.sink(work.plan.name).write({ payload: result.record.payload, shard: work.shard, relPath: work.input.relPath, onWritten: result.release });
       progress.records++;
-      tallyRecord(fragmentOf(work), work, result);
+      tallyRecord(fragmentOf(work), work, result, settings.tfdsName !== null);
       target.observe(result.input, result.record);
     } else {
       if (settings.strict) throw new StrictModeError(result.error);
@@ -128,8 +128,8 @@ async function writeRecords(
   if (open !== null) await target.sink(open.plan.name).completeShard(open.shard, fragmentOf(open));
 }
 
-/** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes. */
-function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<FileResult, { ok: true }>): void {
+/** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */
+function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<FileResult, { ok: true }>, images: boolean): void {
   const relPath = work.input.relPath;
   const { image } = result.input;
   fragment.records++;
@@ -137,6 +137,11 @@ function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<Fi
   for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
   for (const [key, kind] of result.record.keys) fragment.keys[key] = kind;
   const recordBytes = FRAME_OVERHEAD_BYTES + asParts(result.record.payload).reduce((n, part) => n + part.length, 0);
+  if (images) {
+    const kind = `${image.kind === 'encoded' ? image.format : 'raw'}/${image.channels}`;
+    fragment.images ??= {};
+    fragment.images[kind] = (fragment.images[kind] ?? 0) + 1;
+  }
   if (result.detection === undefined) {
     for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
   } else tallyDetection(fragment, relPath, work.annotation === null, result.detection);

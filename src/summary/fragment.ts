@@ -12,6 +12,12 @@ export interface ShardFragment {
   keys: Record<string, FeatureType>;
   /** Only in an object-detection run: what the shard's annotations came to. */
   detection?: DetectionTally;
+  /**
+   * Only in a TFDS run (`--tfds-name`): records per stored image kind, `<format>/<channels>`
+   * (e.g. `jpeg/3`), from which features.json declares the Image feature. Absent otherwise, so
+   * the resume ledgers of other runs keep their bytes.
+   */
+  images?: Record<string, number>;
 }
 
 /** An object-detection annotation problem or warning, named by the annotation's path and line or index. */
@@ -89,4 +95,8 @@ export function mergeFragment(into: ShardFragment, from: ShardFragment): void {
   for (const [k, c] of Object.entries(from.classes)) addClass(into.classes, k, c);
   Object.assign(into.keys, from.keys);
   if (from.detection !== undefined) mergeDetectionTally(into.detection ??= emptyDetectionTally(), from.detection);
+  if (from.images !== undefined) {
+    into.images ??= {};
+    for (const [k, n] of Object.entries(from.images)) into.images[k] = (into.images[k] ?? 0) + n;
+  }
 }
