@@ -21,8 +21,8 @@ export type {
 // convert
 export { convert } from './convert/convert.js';
 export type { ConvertProgress, ConvertHooks } from './convert/convert.js';
-export { resolveConvertOptions, parseByteSize, DEFAULT_SHARD_BYTES } from './convert/options.js';
-export type { ConvertOptions, ConvertSettings, Sharding } from './convert/options.js';
+export { resolveConvertOptions, parseByteSize, DEFAULT_SHARD_BYTES } from './convert/options/options.js';
+export type { ConvertOptions, ConvertSettings, Sharding } from './convert/options/options.js';
 export type { SplitFraction } from './dataset/plan.js';
 export { SCHEMA_NAMES, CANONICAL_KEYS } from './dataset/schema.js';
 export type { Schema, SchemaName, FeatureType } from './dataset/schema.js';

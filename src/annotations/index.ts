@@ -4,11 +4,11 @@ export type {
   ImageAnnotation, ImageRef, ParsedAnnotations,
 } from './model.js';
 export { createProblem, formatSource, toPixelBoxes } from './model.js';
-export { parseVocXml } from './voc.js';
-export { parseCocoJson } from './coco.js';
-export { parseYoloLabels, parseDataYamlNames, parseClassesTxt } from './yolo.js';
-export { parseDetectionCsv } from './csv.js';
-export { detectAnnotationFormat } from './detect-format.js';
+export { parseVocXml } from './formats/voc.js';
+export { parseCocoJson } from './formats/coco.js';
+export { parseYoloLabels, parseDataYamlNames, parseClassesTxt } from './formats/yolo.js';
+export { parseDetectionCsv } from './formats/csv.js';
+export { detectAnnotationFormat } from './formats/detect-format.js';
 export { readAnnotations, findYoloNames, type ReadAnnotationsOptions } from './load.js';
 export { matchAnnotations, type MatchResult } from './match.js';
 export { planGeometry, fitPlanToOutput, mapObjects, mapBox, orientationMap, type AnnotationFrame, type GeometryInput, type GeometryPlan, type GeometrySettings, type Affine } from './geometry.js';

@@ -2,12 +2,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { InputError } from '../errors.js';
-import { parseCocoJson } from './coco.js';
-import { parseDetectionCsv } from './csv.js';
-import { detectAnnotationFormat } from './detect-format.js';
+import { parseCocoJson } from './formats/coco.js';
+import { parseDetectionCsv } from './formats/csv.js';
+import { detectAnnotationFormat } from './formats/detect-format.js';
 import type { AnnotationFormat, AnnotationProblem, ImageAnnotation, ParsedAnnotations } from './model.js';
-import { parseVocXml } from './voc.js';
-import { parseClassesTxt, parseDataYamlNames, parseYoloLabels } from './yolo.js';
+import { parseVocXml } from './formats/voc.js';
+import { parseClassesTxt, parseDataYamlNames, parseYoloLabels } from './formats/yolo.js';
 
 /** Options of {@link readAnnotations}. */
 export interface ReadAnnotationsOptions {

@@ -1,6 +1,6 @@
 /** Words library option errors in the CLI's terms: flags instead of option names. */
 import type { InvalidOptionError } from '../errors.js';
-import { CONVERT_OPTION_TABLE, type OptionSpec } from '../convert/option-table.js';
+import { CONVERT_OPTION_TABLE, type OptionSpec } from '../convert/options/option-table.js';
 
 /**
  * Option names whose flag is not simply the name in kebab case, from the option table (a library

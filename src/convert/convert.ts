@@ -1,13 +1,13 @@
 /** Converts images into TFRecord shards (or Caffe LMDB): prepare, create the target, run, summarise, write sidecars. */
 import { buildSummary } from '../summary/build.js';
 import type { ConvertSummary } from '../summary/summary.js';
-import { resolveConvertOptions, type ConvertOptions } from './options.js';
+import { resolveConvertOptions, type ConvertOptions } from './options/options.js';
 import { prepareJob } from './prepare.js';
 import type { ConvertHooks } from './progress.js';
 import { runJob } from './run.js';
 import { writeSidecars } from './sidecars.js';
 import { summaryInputOf } from './summarise.js';
-import { createTarget } from './targets.js';
+import { createTarget } from './targets/targets.js';
 
 export type { ConvertHooks, ConvertProgress } from './progress.js';
 

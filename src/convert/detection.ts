@@ -4,7 +4,7 @@ import { ImageError, StrictModeError } from '../errors.js';
 import type { EncodedImage, RawImage } from '../image/index.js';
 import type { InputItem } from '../inputs/sources.js';
 import type { DetectionJob, LabelledInput } from './job.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /** Problems that `--strict` stops at; the others (size-mismatch, plan-mismatch) are warnings. */
 const STRICT_KINDS: ReadonlySet<string> = new Set(['invalid-box', 'unknown-class', 'missing-image', 'ambiguous-image']);

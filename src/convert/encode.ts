@@ -14,7 +14,7 @@ import type { AppliedAnnotation } from '../annotations/index.js';
 import { containError } from './contain.js';
 import { applyDetection } from './detection.js';
 import type { DetectionJob, WorkItem } from './job.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /** What one input came to: its record, or why it was skipped. */
 export type FileResult =

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { LabelMap } from '../dataset/labels.js';
 import type { SplitPlan } from '../dataset/plan.js';
 import type { InputItem } from '../inputs/sources.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /**
  * The resolved options, as recorded in dataset.json: no machine-dependent values such as jobs, and

@@ -5,7 +5,7 @@ import type { Gathered, InputItem } from '../inputs/sources.js';
 import type { ShardOwnership } from '../scale/slices.js';
 import type { SkippedFile } from '../summary/summary.js';
 import type { ApplyAnnotationSettings, ImageAnnotation, PreparedAnnotations } from '../annotations/index.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /** An input with its label resolved (once, in {@link prepareJob}). */
 export interface LabelledInput {

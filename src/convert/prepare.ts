@@ -8,7 +8,7 @@ import { summaryFileName, workerSummaryFile, type SkippedFile } from '../summary
 import { describeSettings, fingerprintPlan } from './fingerprint.js';
 import { describeDetection, prepareDetection, type PreparedDetection } from './detection.js';
 import type { Job, LabelledInput, WorkItem } from './job.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /**
  * Prepares a conversion before any image is read: gathers the inputs, resolves each one's label

@@ -6,7 +6,7 @@ import type { Target } from '../sinks/target.js';
 import { LABEL_MAP_FILE, LABELS_FILE, type ConvertSummary } from '../summary/summary.js';
 import type { Job } from './job.js';
 import type { RunOutcome } from './run.js';
-import { listTfdsSidecars } from './tfds-output.js';
+import { listTfdsSidecars } from './targets/tfds-output.js';
 
 /** A file written beside the shards. */
 export interface Sidecar {

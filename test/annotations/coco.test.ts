@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCocoJson } from '../../src/annotations/coco.js';
+import { parseCocoJson } from '../../src/annotations/formats/coco.js';
 
 const DOC = {
   images: [{ id: 7, file_name: 'train/a.jpg', width: 100, height: 50 }, { id: 9, file_name: 'b.jpg' }],

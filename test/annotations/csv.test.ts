@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDetectionCsv, splitCsv } from '../../src/annotations/csv.js';
+import { parseDetectionCsv, splitCsv } from '../../src/annotations/formats/csv.js';
 
 test('splits quoted fields with commas, quotes and newlines, and reports unterminated quotes', () => {
   const { rows, error } = splitCsv('a,"b,""c""\nd",e\r\n1,2,3\n');

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { classifyFileHead, classifyFolder, detectAnnotationFormat } from '../../src/annotations/detect-format.js';
+import { classifyFileHead, classifyFolder, detectAnnotationFormat } from '../../src/annotations/formats/detect-format.js';
 import { InputError } from '../../src/errors.js';
 
 test('classifies folders by extension and files by their head', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { fitPlanToOutput, mapBox, mapObjects, orientationMap, planGeometry, type GeometryInput } from '../../src/annotations/geometry.js';
-import { parseDetectionCsv } from '../../src/annotations/csv.js';
+import { parseDetectionCsv } from '../../src/annotations/formats/csv.js';
 import type { AnnotatedObject, Box } from '../../src/annotations/model.js';
 import { loadImage } from '../../src/image/load.js';
 import { DEFAULT_IMAGE_SETTINGS, resolveImageSettings, type ImageOptions } from '../../src/image/settings.js';

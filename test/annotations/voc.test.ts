@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseVocXml } from '../../src/annotations/voc.js';
+import { parseVocXml } from '../../src/annotations/formats/voc.js';
 
 const XML = `<annotation><folder>x</folder><filename>cat.jpg</filename><size><width>640</width><height>480</height><depth>3</depth></size>
 <object><name>cat</name><pose>Left</pose><truncated>1</truncated><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>20.5</ymin><xmax>100</xmax><ymax>200</ymax></bndbox></object>

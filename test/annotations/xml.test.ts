@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { childText, parseXml, XmlSyntaxError, XML_LIMITS } from '../../src/annotations/xml.js';
+import { childText, parseXml, XmlSyntaxError, XML_LIMITS } from '../../src/annotations/formats/xml.js';
 
 test('reads elements, attributes, entities, comments, CDATA and the declaration', () => {
   const root = parseXml(`<?xml version="1.0"?>\n<!-- labelImg -->\n<annotation verified="yes">\n<filename>a &amp; b&#39;s &#x41;.jpg</filename><!-- c --><name><![CDATA[<dog>]]></name><empty/></annotation>\n`);

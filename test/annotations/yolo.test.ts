@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClassesTxt, parseDataYamlNames, parseYoloLabels } from '../../src/annotations/yolo.js';
+import { parseClassesTxt, parseDataYamlNames, parseYoloLabels } from '../../src/annotations/formats/yolo.js';
 import { toPixelBoxes } from '../../src/annotations/model.js';
 
 test('reads normalised boxes; unknown class indexes and bad lines are problems with their line', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeOptionError, flagOf } from '../../src/cli/flag-names.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { resolveConvertOptions } from '../../src/convert/options.js';
+import { resolveConvertOptions } from '../../src/convert/options/options.js';
 
 function optionError(fn: () => unknown): InvalidOptionError {
   try {

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convert } from '../../src/convert/convert.js';
-import { resolveConvertOptions } from '../../src/convert/options.js';
+import { resolveConvertOptions } from '../../src/convert/options/options.js';
 import { loadImage, type ImageSettings, type ImageContext } from '../../src/image/index.js';
 import { estimateImageMemory, imageMemoryBudget, raceTimeLimit } from '../../src/image/limits.js';
 import { resolveImageSettings } from '../../src/image/settings.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convert } from '../../src/convert/convert.js';
-import { DEFAULT_SHARD_BYTES, parseByteSize, resolveConvertOptions } from '../../src/convert/options.js';
+import { DEFAULT_SHARD_BYTES, parseByteSize, resolveConvertOptions } from '../../src/convert/options/options.js';
 import { readRecordFile } from '../../src/record/index.js';
 import { decodeExample, type Feature } from '../../src/example/index.js';
 import { OutputExistsError, StrictModeError, InterruptedError, InvalidOptionError } from '../../src/errors.js';

@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convert } from '../../src/convert/convert.js';
-import { type ConvertOptions } from '../../src/convert/options.js';
+import { type ConvertOptions } from '../../src/convert/options/options.js';
 import { readRecordFile } from '../../src/record/index.js';
 import { decodeExample } from '../../src/example/index.js';
 

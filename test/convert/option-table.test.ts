@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command, type Option } from 'commander';
-import { CONVERT_OPTION_TABLE, CONVERT_OPTION_KEYS, IMAGE_OPTION_KEYS, type ConvertOptionKey, type OptionSpec } from '../../src/convert/option-table.js';
-import type { ConvertOptions, ResolvedConvertOptions } from '../../src/convert/options.js';
+import { CONVERT_OPTION_TABLE, CONVERT_OPTION_KEYS, IMAGE_OPTION_KEYS, type ConvertOptionKey, type OptionSpec } from '../../src/convert/options/option-table.js';
+import type { ConvertOptions, ResolvedConvertOptions } from '../../src/convert/options/options.js';
 import type { ImageOptions } from '../../src/image/index.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { buildFlagOption, toConvertOptions } from '../../src/cli/commands/convert.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidOptionError } from '../../src/errors.js';
-import { resolveConvertOptions, type ConvertOptions } from '../../src/convert/options.js';
+import { resolveConvertOptions, type ConvertOptions } from '../../src/convert/options/options.js';
 import { describeOptionError } from '../../src/cli/flag-names.js';
 
 const base = { input: 'photos', output: 'out' } as const;

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convert } from '../../src/convert/convert.js';
-import { resolveConvertOptions, type ConvertOptions } from '../../src/convert/options.js';
+import { resolveConvertOptions, type ConvertOptions } from '../../src/convert/options/options.js';
 import { decodeExample, type Feature } from '../../src/example/index.js';
 import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 import { readRecordFile } from '../../src/record/index.js';

@@ -1,10 +1,10 @@
 /** The TFDS folder of a `--tfds-name` run: its shard names, its checks before any work, and its metadata sidecars. */
-import { InvalidOptionError } from '../errors.js';
-import type { ShardNaming } from '../sinks/shard-names.js';
-import type { ShardFragment } from '../summary/fragment.js';
-import type { ConvertSummary } from '../summary/summary.js';
-import { formatTfdsLabels, formatTfdsMetadata, formatTfdsShardName, tfdsLabelFiles, type TfdsFeaturesInput, type TfdsMetadataFile } from '../tfds/index.js';
-import type { Job } from './job.js';
+import { InvalidOptionError } from '../../errors.js';
+import type { ShardNaming } from '../../sinks/shard-names.js';
+import type { ShardFragment } from '../../summary/fragment.js';
+import type { ConvertSummary } from '../../summary/summary.js';
+import { formatTfdsLabels, formatTfdsMetadata, formatTfdsShardName, tfdsLabelFiles, type TfdsFeaturesInput, type TfdsMetadataFile } from '../../tfds/index.js';
+import type { Job } from '../job.js';
 
 /** The version written in dataset_info.json (`tfds.builder_from_directory` reads it; TFDS's default for a new dataset). */
 const TFDS_DATASET_VERSION = '1.0.0';

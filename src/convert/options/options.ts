@@ -1,14 +1,14 @@
 /** Resolves user-facing convert options once into a complete, validated, readonly settings object. */
 import { availableParallelism } from 'node:os';
-import { invalidParameterError, InvalidOptionError } from '../errors.js';
-import { resolveImageSettings, type ImageOptions, type ImageSettings } from '../image/index.js';
-import type { Compression } from '../record/index.js';
-import { MANIFEST_FORMATS, type ColumnType, type ManifestFormat } from '../inputs/manifest.js';
-import { parseSplitSpec, type Sharding, type SplitFraction } from '../dataset/plan.js';
-import { resolveSchema, type Schema } from '../dataset/schema.js';
-import { DEFAULT_COMMIT_BYTES } from '../caffe/lmdb-sink.js';
-import type { AnnotationFormat, AnnotationFrame } from '../annotations/index.js';
-import { checkTfdsName } from '../tfds/index.js';
+import { invalidParameterError, InvalidOptionError } from '../../errors.js';
+import { resolveImageSettings, type ImageOptions, type ImageSettings } from '../../image/index.js';
+import type { Compression } from '../../record/index.js';
+import { MANIFEST_FORMATS, type ColumnType, type ManifestFormat } from '../../inputs/manifest.js';
+import { parseSplitSpec, type Sharding, type SplitFraction } from '../../dataset/plan.js';
+import { resolveSchema, type Schema } from '../../dataset/schema.js';
+import { DEFAULT_COMMIT_BYTES } from '../../caffe/lmdb-sink.js';
+import type { AnnotationFormat, AnnotationFrame } from '../../annotations/index.js';
+import { checkTfdsName } from '../../tfds/index.js';
 import { CONVERT_OPTION_TABLE, IMAGE_OPTION_KEYS, type ConvertOptions } from './option-table.js';
 
 export type { Sharding, ConvertOptions };

@@ -1,13 +1,13 @@
 /** The target stage: the output format chosen once from `--target`, checked against the inputs and the output folder. */
-import { createCaffeTarget } from '../caffe/target.js';
-import { checkOutputFree } from '../sinks/output-check.js';
-import type { Target, TargetPlan } from '../sinks/target.js';
-import { createTfrecordTarget } from '../sinks/tfrecord-target.js';
-import { fingerprintShards } from './fingerprint.js';
-import type { Job } from './job.js';
-import type { ConvertSettings } from './options.js';
-import type { ConvertHooks } from './progress.js';
-import { changedSidecars } from './sidecars.js';
+import { createCaffeTarget } from '../../caffe/target.js';
+import { checkOutputFree } from '../../sinks/output-check.js';
+import type { Target, TargetPlan } from '../../sinks/target.js';
+import { createTfrecordTarget } from '../../sinks/tfrecord-target.js';
+import { fingerprintShards } from '../fingerprint.js';
+import type { Job } from '../job.js';
+import type { ConvertSettings } from '../options/options.js';
+import type { ConvertHooks } from '../progress.js';
+import { changedSidecars } from '../sidecars.js';
 import { checkTfdsJob, tfdsSidecarNames, tfdsShardNaming } from './tfds-output.js';
 
 /** Every target by its `--target` name. A new target is a module implementing `Target` and one line here. */

@@ -1,7 +1,7 @@
 /** Pascal VOC XML (labelImg, CVAT, the VOC devkit): one file per image -> an ImageAnnotation. */
 import { basename, extname } from 'node:path';
-import type { AnnotatedObject, AnnotationProblem, AnnotationSource, ImageAnnotation } from './model.js';
-import { createProblem } from './model.js';
+import type { AnnotatedObject, AnnotationProblem, AnnotationSource, ImageAnnotation } from '../model.js';
+import { createProblem } from '../model.js';
 import { childElement, childText, parseXml, XmlSyntaxError, type XmlElement } from './xml.js';
 
 /** One VOC file's result: its annotation (null when the file cannot be used) and its problems. */

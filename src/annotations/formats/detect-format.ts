@@ -1,10 +1,10 @@
 /** `--annotations-format auto`: tells VOC, COCO, YOLO and CSV apart from the path and a look inside. */
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { isCocoDocument } from './coco.js';
 import { isDetectionCsvHeader, splitCsv } from './csv.js';
-import type { AnnotationFormat } from './model.js';
+import type { AnnotationFormat } from '../model.js';
 
 /** What a folder holds, by extension (lower case), counted over its files (recursively). */
 export type ExtensionCounts = ReadonlyMap<string, number>;

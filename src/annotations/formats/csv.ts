@@ -1,6 +1,6 @@
 /** generate_tfrecord.py's CSV (filename,width,height,class,xmin,ymin,xmax,ymax; one row per box) -> ImageAnnotations. */
-import type { AnnotatedObject, AnnotationProblem, ImageAnnotation, ParsedAnnotations } from './model.js';
-import { createProblem } from './model.js';
+import type { AnnotatedObject, AnnotationProblem, ImageAnnotation, ParsedAnnotations } from '../model.js';
+import { createProblem } from '../model.js';
 import { parseDecimal } from './voc.js';
 
 /** The columns a detection CSV must have; width and height are optional. */

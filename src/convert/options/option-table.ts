@@ -1,13 +1,13 @@
 /** The convert option table: every option written once; the library type, the CLI flags, help and mapping derive from it. */
-import type { ImageOptions } from '../image/index.js';
-import type { Compression } from '../record/index.js';
-import { parseColumnSpec, type ColumnType, type ManifestFormat } from '../inputs/manifest.js';
-import type { SplitFraction } from '../dataset/plan.js';
-import type { SchemaName } from '../dataset/schema.js';
-import { parseWorker } from '../scale/slices.js';
-import type { AnnotationFormat } from '../annotations/index.js';
-import type { AnnotationFrame } from '../annotations/index.js';
-import { JPEG_CHROMA_SUBSAMPLING } from '../image/index.js';
+import type { ImageOptions } from '../../image/index.js';
+import type { Compression } from '../../record/index.js';
+import { parseColumnSpec, type ColumnType, type ManifestFormat } from '../../inputs/manifest.js';
+import type { SplitFraction } from '../../dataset/plan.js';
+import type { SchemaName } from '../../dataset/schema.js';
+import { parseWorker } from '../../scale/slices.js';
+import type { AnnotationFormat } from '../../annotations/index.js';
+import type { AnnotationFrame } from '../../annotations/index.js';
+import { JPEG_CHROMA_SUBSAMPLING } from '../../image/index.js';
 
 /** Which part of a run an option steers (for docs and grouping; `image` options go to the image stage). */
 export type OptionGroup = 'input' | 'output' | 'dataset' | 'image' | 'caffe' | 'scale' | 'annotations' | 'tfds' | 'run' | 'report';

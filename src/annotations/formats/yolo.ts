@@ -1,6 +1,6 @@
 /** YOLO labels (`class cx cy w h` normalised, one .txt per image) and their class names (classes.txt, data.yaml). */
-import type { AnnotatedObject, AnnotationProblem, ImageAnnotation } from './model.js';
-import { createProblem } from './model.js';
+import type { AnnotatedObject, AnnotationProblem, ImageAnnotation } from '../model.js';
+import { createProblem } from '../model.js';
 import { parseDecimal } from './voc.js';
 
 /** One label file's result. */

@@ -1,6 +1,6 @@
 /** COCO detection JSON (images / annotations / categories; bbox [x, y, w, h]) -> ImageAnnotations. */
-import type { AnnotatedObject, AnnotationProblem, DeclaredClass, ImageAnnotation, ParsedAnnotations } from './model.js';
-import { createProblem } from './model.js';
+import type { AnnotatedObject, AnnotationProblem, DeclaredClass, ImageAnnotation, ParsedAnnotations } from '../model.js';
+import { createProblem } from '../model.js';
 
 type Json = Record<string, unknown>;
 
