@@ -1,38 +1,21 @@
 /** Boxes read out of records: inspect's object counts, dump's boxes, extract --draw-boxes, on TensorFlow's raccoon record and records built here. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { bytesFeature, encodeExample, floatFeature, int64Feature, type Feature, type Features } from '../../src/example/index.js';
+import { floatFeature, int64Feature, type Feature } from '../../src/example/index.js';
 import { readExamples } from '../../src/read/examples.js';
 import { dumpRecords } from '../../src/read/dump.js';
 import { drawRecordBoxes, readRecordBoxes } from '../../src/read/extract-boxes.js';
 import { extractImages } from '../../src/read/extract.js';
 import { inspectFiles } from '../../src/read/inspect.js';
 import { formatInspect } from '../../src/cli/commands/inspect.js';
-import { frameRecordToBuffer } from '../../src/record/index.js';
+import { od, RACCOON, recordFile } from './od-records.js';
 
-const RACCOON = 'fixtures/golden/raccoon_test.record';
 
-async function recordFile(records: readonly Features[]): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'boxes-')), 'in.tfrecord');
-  await writeFile(file, Buffer.concat(records.map((f) => frameRecordToBuffer(encodeExample(f)))));
-  return file;
-}
 
-function od(boxes: readonly [number, number, number, number][], classes: readonly [string, number][], image?: Buffer): Features {
-  return {
-    ...(image === undefined ? {} : { 'image/encoded': bytesFeature(image), 'image/filename': bytesFeature('grey.png') }),
-    'image/object/bbox/xmin': floatFeature(...boxes.map((b) => b[0])),
-    'image/object/bbox/ymin': floatFeature(...boxes.map((b) => b[1])),
-    'image/object/bbox/xmax': floatFeature(...boxes.map((b) => b[2])),
-    'image/object/bbox/ymax': floatFeature(...boxes.map((b) => b[3])),
-    'image/object/class/text': bytesFeature(...classes.map((c) => c[0])),
-    'image/object/class/label': int64Feature(...classes.map((c) => c[1])),
-  };
-}
 
 test("inspect: TensorFlow's raccoon record is object-detection, 44 boxes, 1..2 per record, all raccoon", async () => {
   const report = await inspectFiles([RACCOON]);

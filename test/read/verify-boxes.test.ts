@@ -4,31 +4,15 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bytesFeature, encodeExample, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
+import { int64Feature } from '../../src/example/index.js';
 import { verifyFiles } from '../../src/read/verify.js';
 import { checkRecordBoxes, readBoxLabels } from '../../src/read/verify-boxes.js';
-import { frameRecordToBuffer } from '../../src/record/index.js';
+import { od, RACCOON, recordFile } from './od-records.js';
 import { runCli } from '../../src/cli/main.js';
 
-const RACCOON = 'fixtures/golden/raccoon_test.record';
 const LABELS = { names: ['cat', 'dog'], ids: [1, 2] };
 
-function od(boxes: readonly [number, number, number, number][], classes: readonly [string, number][]): Features {
-  return {
-    'image/object/bbox/xmin': floatFeature(...boxes.map((b) => b[0])),
-    'image/object/bbox/ymin': floatFeature(...boxes.map((b) => b[1])),
-    'image/object/bbox/xmax': floatFeature(...boxes.map((b) => b[2])),
-    'image/object/bbox/ymax': floatFeature(...boxes.map((b) => b[3])),
-    'image/object/class/text': bytesFeature(...classes.map((c) => c[0])),
-    'image/object/class/label': int64Feature(...classes.map((c) => c[1])),
-  };
-}
 
-async function recordFile(records: readonly Features[]): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'verify-boxes-')), 'in.tfrecord');
-  await writeFile(file, Buffer.concat(records.map((f) => frameRecordToBuffer(encodeExample(f)))));
-  return file;
-}
 
 /** Runs the CLI in-process, capturing stdout and stderr. */
 async function cli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,9 +1,9 @@
 /** extract: write the images (and raw tensors) of records back out as files. */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { extractImages } from '../../read/extract.js';
 import { expandRecordFiles } from '../../sinks/record-files.js';
 import { EXIT } from '../exit-codes.js';
-import { parseInteger } from '../parse.js';
+import { parseInteger, parseShape } from '../parse.js';
 import { FILES_HELP } from './files.js';
 
 /** How many unwritten records `extract` lists before counting the rest. */
@@ -45,16 +45,4 @@ export function registerExtractCommand(program: Command): void {
       // Records read but nothing written is a failed extract, whatever the reason.
       process.exitCode = report.written === 0 && report.skipped.length > 0 ? EXIT.FAILED : failed > 0 ? EXIT.PARTIAL : EXIT.OK;
     });
-}
-
-/** Parser for `--raw-shape`: 1 to 4 comma-separated positive integers. */
-function parseShape(flag: string): (value: string) => number[] {
-  return (value) => {
-    const dims = value.split(/[,x×]/).map((d) => d.trim());
-    const shape = dims.map(Number);
-    if (dims.length > 4 || !dims.every((d) => /^\d+$/.test(d)) || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
-      throw new InvalidArgumentError(`Expected 1 to 4 comma-separated positive integers such as 28,28,1 for ${flag} but received "${value}".`);
-    }
-    return shape;
-  };
 }
