@@ -113,3 +113,13 @@ test('--annotations with --tfds-name refuses detection ids that are not 1..n (TF
     return true;
   });
 });
+
+test('--annotations with --tfds-name refuses --key/--drop-key on the objects keys features.json declares', async () => {
+  for (const extra of [{ dropKeys: ['objects/is_difficult'] }, { keys: ['objects/bbox=boxes'] }]) {
+    await assert.rejects(run({ annotations: join(RACCOON, 'voc'), tfdsName: 'raccoon', ...extra }), (error: unknown) => {
+      assert.ok(error instanceof InvalidOptionError);
+      assert.match(error.message, /cannot change objects\/(is_difficult|bbox)/);
+      return true;
+    });
+  }
+});

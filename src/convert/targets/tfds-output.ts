@@ -51,7 +51,12 @@ export function tfdsShardNaming(name: string): ShardNaming {
 export function checkTfdsJob(job: Job): void {
   const name = job.settings.tfdsName as string;
   for (const plan of job.plans) formatTfdsShardName(name, plan.name, 0, Math.max(1, plan.shardCount));
-  if (job.detection !== null) checkTfdsDetection(job.detection.prepared.labelMap);
+  if (job.detection !== null) {
+    checkTfdsDetection(job.detection.prepared.labelMap);
+    const { renames, drops } = job.settings.schema;
+    const touched = [...renames.keys(), ...drops].find((key) => key.startsWith('objects/'));
+    if (touched !== undefined) throw new InvalidOptionError(`tfdsName declares the objects Sequence in features.json; --key/--drop-key cannot change ${touched}`, ['tfdsName', 'key']);
+  }
   const map = job.labelMap;
   if (map !== null) {
     if (map.ids.some((id, i) => id !== i)) {
