@@ -15,6 +15,7 @@ import { containError } from './contain.js';
 import { applyDetection } from './detection.js';
 import type { DetectionJob, WorkItem } from './job.js';
 import type { ConvertSettings } from './options/options.js';
+import { encodeTfdsDetection } from './targets/tfds-output.js';
 
 /** What one input came to: its record, or why it was skipped. */
 export type FileResult =
@@ -134,6 +135,8 @@ export async function buildRecordFeatures(work: WorkItem, image: EncodedImage | 
   if (label.label !== null && detection === undefined) canonical['image/class/label'] = label.label;
   if (label.text !== null && detection === undefined) canonical['image/class/text'] = label.text;
   const extra: Record<string, Feature> = {};
+  // A TFDS run stores the boxes as TFDS's objects Sequence (its schema leaves the OD API keys out).
+  if (detection !== undefined && env.settings.tfdsName !== null && env.detection) Object.assign(extra, encodeTfdsDetection(detection.features, env.detection.prepared.format));
   for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
   for (const [key, second] of input.images) {
     stage.name = `image ${key}`;

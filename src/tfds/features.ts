@@ -22,8 +22,11 @@ export interface TfdsFeaturesInput {
   readonly label?: { readonly names: readonly string[] } | { readonly numClasses: number };
   /** Add `image/filename` as a Text feature (our tfds schema writes it). */
   readonly filename?: boolean;
-  /** Object detection: a Sequence of {bbox: BBoxFeature, label: ClassLabel} under `objects`. */
-  readonly objects?: { readonly names: readonly string[] } | { readonly numClasses: number };
+  /**
+   * Object detection: a Sequence of {bbox: BBoxFeature, label: ClassLabel} under `objects`, plus
+   * per-object booleans (`flags`, e.g. VOC's is_difficult, is_truncated; COCO's is_crowd).
+   */
+  readonly objects?: ({ readonly names: readonly string[] } | { readonly numClasses: number }) & { readonly flags?: readonly string[] };
 }
 
 function shape(dims: readonly (number | null)[]): { dimensions: string[] } {
@@ -83,15 +86,26 @@ export function tfdsFeaturesDict(features: Readonly<Record<string, TfdsFeatureJs
 }
 
 /**
- * Object-detection objects as TFDS's voc/coco builders declare them:
- * `Sequence({'bbox': BBoxFeature(), 'label': ClassLabel(...)})`, length unknown (-1).
+ * A scalar `tf.bool` feature as TFDS declares one given as a dtype (Tensor, shape [], encoding
+ * none; tensor_feature.py to_json_content). Records store it as int64 0/1.
  *
  * @example
- * tfdsObjectsFeature(['raccoon']);
+ * tfdsBoolFeature(); // { pythonClassName: '...tensor_feature.Tensor', tensor: { shape: {}, dtype: 'bool', encoding: 'none' } }
  */
-export function tfdsObjectsFeature(label: readonly string[] | number): TfdsFeatureJson {
+export function tfdsBoolFeature(): TfdsFeatureJson {
+  return { pythonClassName: `${FEATURES}.tensor_feature.Tensor`, tensor: { shape: {}, dtype: 'bool', encoding: 'none' } };
+}
+
+/**
+ * Object-detection objects as TFDS's voc/coco builders declare them:
+ * `Sequence({'bbox': BBoxFeature(), 'label': ClassLabel(...), <flag>: tf.bool, ...})`, length unknown (-1).
+ *
+ * @example
+ * tfdsObjectsFeature(['raccoon'], ['is_difficult', 'is_truncated']);
+ */
+export function tfdsObjectsFeature(label: readonly string[] | number, flags: readonly string[] = []): TfdsFeatureJson {
   const bbox = { pythonClassName: `${FEATURES}.bounding_boxes.BBoxFeature`, boundingBox: { shape: shape([4]), dtype: 'float32' } };
-  const inner = tfdsFeaturesDict({ bbox, label: tfdsClassLabelFeature(label) });
+  const inner = tfdsFeaturesDict({ ...Object.fromEntries(flags.map((flag) => [flag, tfdsBoolFeature()])), bbox, label: tfdsClassLabelFeature(label) });
   return { pythonClassName: `${FEATURES}.sequence_feature.Sequence`, sequence: { feature: inner, length: '-1' } };
 }
 
@@ -110,7 +124,7 @@ export function buildTfdsFeatures(input: TfdsFeaturesInput): TfdsFeatureJson {
   const features: Record<string, TfdsFeatureJson> = { image: tfdsImageFeature(input.image) };
   if (input.label !== undefined) features.label = tfdsClassLabelFeature(labelOf(input.label));
   if (input.filename === true) features['image/filename'] = { pythonClassName: `${FEATURES}.text_feature.Text`, text: {} };
-  if (input.objects !== undefined) features.objects = tfdsObjectsFeature(labelOf(input.objects));
+  if (input.objects !== undefined) features.objects = tfdsObjectsFeature(labelOf(input.objects), input.objects.flags);
   return tfdsFeaturesDict(features);
 }
 

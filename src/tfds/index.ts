@@ -1,7 +1,7 @@
 /** TFDS directory output: shard names, features.json, dataset_info.json and label files TFDS reads. */
 export { checkTfdsName, formatTfdsShardName, tfdsLabelsFileName, formatTfdsLabels } from './naming.js';
 export {
-  buildTfdsFeatures, tfdsImageFeature, tfdsClassLabelFeature, tfdsFeaturesDict, tfdsObjectsFeature, tfdsLabelFiles,
+  buildTfdsFeatures, tfdsImageFeature, tfdsClassLabelFeature, tfdsFeaturesDict, tfdsObjectsFeature, tfdsBoolFeature, tfdsLabelFiles,
 } from './features.js';
 export type { TfdsFeatureJson, TfdsFeaturesInput } from './features.js';
 export { buildTfdsDatasetInfo } from './dataset-info.js';

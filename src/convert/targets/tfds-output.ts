@@ -1,13 +1,27 @@
 /** The TFDS folder of a `--tfds-name` run: its shard names, its checks before any work, and its metadata sidecars. */
+import type { AnnotationFormat } from '../../annotations/index.js';
+import { int64Feature, type Feature, type Features } from '../../example/index.js';
 import { InvalidOptionError } from '../../errors.js';
 import type { ShardNaming } from '../../sinks/shard-names.js';
 import type { ShardFragment } from '../../summary/fragment.js';
 import type { ConvertSummary } from '../../summary/summary.js';
-import { formatTfdsLabels, formatTfdsMetadata, formatTfdsShardName, tfdsLabelFiles, type TfdsFeaturesInput, type TfdsMetadataFile } from '../../tfds/index.js';
+import { encodeTfdsObjects, formatTfdsLabels, formatTfdsMetadata, formatTfdsShardName, tfdsLabelFiles, type TfdsBox, type TfdsFeaturesInput, type TfdsMetadataFile } from '../../tfds/index.js';
 import type { Job } from '../job.js';
 
 /** The version written in dataset_info.json (`tfds.builder_from_directory` reads it; TFDS's default for a new dataset). */
 const TFDS_DATASET_VERSION = '1.0.0';
+
+/**
+ * The per-object booleans TFDS's own builders declare, from the Object Detection API key that holds
+ * them (voc.py: is_truncated, is_difficult; coco.py: is_crowd). VOC's pose (a ClassLabel of five
+ * fixed names in voc.py) and COCO's area and annotation id are not written.
+ */
+const TFDS_OBJECT_FLAGS: Readonly<Record<AnnotationFormat, readonly (readonly [string, string])[]>> = {
+  voc: [['image/object/difficult', 'is_difficult'], ['image/object/truncated', 'is_truncated']],
+  coco: [['image/object/is_crowd', 'is_crowd']],
+  yolo: [],
+  csv: [],
+};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -37,6 +51,12 @@ export function tfdsShardNaming(name: string): ShardNaming {
 export function checkTfdsJob(job: Job): void {
   const name = job.settings.tfdsName as string;
   for (const plan of job.plans) formatTfdsShardName(name, plan.name, 0, Math.max(1, plan.shardCount));
+  if (job.detection !== null) {
+    checkTfdsDetection(job.detection.prepared.labelMap);
+    const { renames, drops } = job.settings.schema;
+    const touched = [...renames.keys(), ...drops].find((key) => key.startsWith('objects/'));
+    if (touched !== undefined) throw new InvalidOptionError(`tfdsName declares the objects Sequence in features.json; --key/--drop-key cannot change ${touched}`, ['tfdsName', 'key']);
+  }
   const map = job.labelMap;
   if (map !== null) {
     if (map.ids.some((id, i) => id !== i)) {
@@ -54,6 +74,38 @@ export function checkTfdsJob(job: Job): void {
       throw new InvalidOptionError(`tfdsName writes one TFDS ClassLabel id (>= 0) per record; ${input.relPath} has label ${feature.kind} [${feature.values.join(', ')}]`, ['tfdsName']);
     }
   }
+}
+
+/** Object ids 1..n (the detection label map's) become TFDS ClassLabel ids 0..n-1: no gap allowed. */
+function checkTfdsDetection(map: { readonly names: readonly string[]; readonly ids: readonly number[] }): void {
+  if (map.ids.some((id, i) => id !== i + 1)) {
+    throw new InvalidOptionError(`tfdsName writes objects/label as TFDS ClassLabel ids 0..n-1 (the detection id - 1), so detection ids must be 1..n; the label map has ids ${map.ids.slice(0, 5).join(', ')}${map.ids.length > 5 ? ', ...' : ''}`, ['tfdsName', 'annotations']);
+  }
+  formatTfdsLabels(map.names);
+}
+
+function valuesOf(feature: Feature | undefined, kind: Feature['kind']): readonly (number | bigint)[] {
+  if (feature === undefined || feature.kind !== kind) return [];
+  return feature.values as readonly (number | bigint)[];
+}
+
+/**
+ * The TFDS keys of an object-detection record, from the Object Detection API keys the annotation
+ * stage built: `objects/bbox` (ymin, xmin, ymax, xmax per box, the same normalised values),
+ * `objects/label` (the detection id - 1) and the format's booleans (`objects/is_difficult`, ...).
+ *
+ * @example
+ * encodeTfdsDetection(applied.features, 'voc'); // { 'objects/bbox', 'objects/label', 'objects/is_difficult', 'objects/is_truncated' }
+ */
+export function encodeTfdsDetection(features: Features, format: AnnotationFormat): Features {
+  const [xmin, ymin, xmax, ymax] = ['xmin', 'ymin', 'xmax', 'ymax'].map((c) => valuesOf(features[`image/object/bbox/${c}`], 'float') as readonly number[]);
+  const labels = valuesOf(features['image/object/class/label'], 'int64');
+  const boxes: TfdsBox[] = labels.map((label, i) => ({
+    xmin: xmin?.[i] as number, ymin: ymin?.[i] as number, xmax: xmax?.[i] as number, ymax: ymax?.[i] as number, label: Number(label) - 1,
+  }));
+  const out: Record<string, Feature> = { ...encodeTfdsObjects(boxes) };
+  for (const [odKey, flag] of TFDS_OBJECT_FLAGS[format]) out[`objects/${flag}`] = int64Feature(...valuesOf(features[odKey], 'int64').map(BigInt));
+  return out;
 }
 
 /** Whether the run's records carry a label (the label map, or integer labels from a manifest), unless dropped. */
@@ -103,7 +155,15 @@ function countImageKinds(fragments: ReadonlyMap<string, ReadonlyMap<number, Shar
 /** What features.json declares for the job. */
 function featuresOf(job: Job, summary: ConvertSummary, fragments: ReadonlyMap<string, ReadonlyMap<number, ShardFragment>>): TfdsFeaturesInput {
   const filename = summary.schema.keys.some((k) => k.key === 'image/filename');
-  return { image: imageOf(countImageKinds(fragments)), ...(hasLabel(job) ? { label: labelOf(job) } : {}), filename };
+  const objects = objectsOf(job);
+  return { image: imageOf(countImageKinds(fragments)), ...(hasLabel(job) ? { label: labelOf(job) } : {}), filename, ...(objects === null ? {} : { objects }) };
+}
+
+/** The objects Sequence of an object-detection run: the detection classes sorted by id, and the format's booleans. */
+function objectsOf(job: Job): NonNullable<TfdsFeaturesInput['objects']> | null {
+  if (job.detection === null) return null;
+  const { labelMap, format } = job.detection.prepared;
+  return { names: labelMap.names, flags: TFDS_OBJECT_FLAGS[format].map(([, flag]) => flag) };
 }
 
 /**
@@ -114,7 +174,8 @@ function featuresOf(job: Job, summary: ConvertSummary, fragments: ReadonlyMap<st
  */
 export function tfdsSidecarNames(job: Job): string[] {
   const label = hasLabel(job) && job.labelMap !== null ? { names: job.labelMap.names } : undefined;
-  return ['dataset_info.json', 'features.json', ...tfdsLabelFiles({ image: { channels: 3 }, ...(label === undefined ? {} : { label }) }).keys()];
+  const objects = objectsOf(job);
+  return ['dataset_info.json', 'features.json', ...tfdsLabelFiles({ image: { channels: 3 }, ...(label === undefined ? {} : { label }), ...(objects === null ? {} : { objects }) }).keys()];
 }
 
 /**
