@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'ERR_OUTPUT_WRITE'
   | 'ERR_UNKNOWN_CLASS'
   | 'ERR_INPUT'
+  | 'ERR_DATA'
   | 'ERR_STRICT'
   | 'ERR_INTERRUPTED'
   | 'ERR_NOT_INDEXABLE'
@@ -244,6 +245,20 @@ export class UnknownClassError extends Img2TfrecordError {
 export class InputError extends Img2TfrecordError {
   constructor(message: string, context: ErrorContext = {}) {
     super('ERR_INPUT', message, context);
+  }
+}
+
+/**
+ * The data of a run cannot be converted as asked, found while reading it (images of different
+ * sizes for `--mean`, a label Caffe's Datum cannot hold, no image converted for a mean). Not a
+ * usage error: the command line was well-formed; the CLI exits 1.
+ *
+ * @example
+ * catch (e) { if (e instanceof DataError) console.error(e.code, e.context.path, e.message); } // code ERR_DATA
+ */
+export class DataError extends Img2TfrecordError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('ERR_DATA', message, context);
   }
 }
 

@@ -55,3 +55,11 @@ export type { ExtractOptions, ExtractProblemKind, ExtractReport, ExtractSkip, Ra
 export { buildIndex, writeIndex } from './sinks/index-file.js';
 export { readDatums, datumToFeatures } from './caffe/lmdb-read.js';
 export type { DatumEntry } from './caffe/lmdb-read.js';
+
+// what to paste into Python (`inspect --spec`) and a picture of the records (`preview`)
+export { gatherSpecStats } from './read/spec.js';
+export type { Spec, SpecFeature, SpecImage, SpecRaw, SpecOptions, SpecStats, SpecKeyStats, ExampleSource } from './read/spec.js';
+export { buildSpec, renderSpecJson } from './read/spec-build.js';
+export { renderSpecPython } from './read/spec-python.js';
+export { loadPreviewRecords, choosePreviewRecords, renderPreview } from './read/preview.js';
+export type { PreviewCandidate, PreviewChoice, PreviewOptions, PreviewImage } from './read/preview.js';

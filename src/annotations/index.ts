@@ -14,3 +14,6 @@ export { matchAnnotations, type MatchResult } from './match.js';
 export { planGeometry, fitPlanToOutput, mapObjects, mapBox, orientationMap, type AnnotationFrame, type GeometryInput, type GeometryPlan, type GeometrySettings, type Affine } from './geometry.js';
 export { resolveAnnotationFrame, frameSize, checkDeclaredSize, checkObjects, DEFAULT_FRAMES } from './validate.js';
 export { buildDetectionFeatures, buildDetectionLabelMap, formatDetectionLabelMap, type DetectionRecordInput, type DetectionFeatures } from './features.js';
+export { applyAnnotation, type ApplyAnnotationSettings, type AppliedAnnotation } from './apply.js';
+export { prepareAnnotations, type PrepareAnnotationsOptions, type PreparedAnnotations } from './prepare.js';
+export { readExifOrientation } from './exif.js';

@@ -69,7 +69,8 @@ export type AnnotationProblemKind =
   | 'missing-image'   // the annotation names an image that is not among the inputs
   | 'ambiguous-image' // the annotation's name fits more than one input
   | 'duplicate'       // two annotations for one image
-  | 'size-mismatch';  // the declared size differs from the measured one (a warning)
+  | 'size-mismatch'   // the declared size differs from the measured one (a warning)
+  | 'plan-mismatch';  // the box map's output size missed the image's (a warning: boxes stretched to fit)
 
 /** A problem found in an annotation, reported with where it is. */
 export interface AnnotationProblem {

@@ -1,7 +1,7 @@
 /** Builds Caffe Datum payloads from loaded images and their labels. */
 import { encodeDatum, type Datum } from '../datum/index.js';
 import type { Feature } from '../example/index.js';
-import { InvalidOptionError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { loadImage, needsDecode, sniffFormat, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
 
 /**
@@ -49,7 +49,7 @@ export function buildDatumPayload(
   if (label !== null) {
     if (fitsDatumLabel(label) && options.labelTo === 'label') datum.label = Number(label.values[0]);
     else if (options.labelTo === 'float_data' && label.kind !== 'bytes') datum.floatData = label.values.map(Number);
-    else throw new InvalidOptionError(describeLabelProblem(label));
+    else throw new DataError(describeLabelProblem(label));
   }
   return encodeDatum(datum);
 }

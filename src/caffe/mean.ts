@@ -1,5 +1,5 @@
 /** The mean image of a dataset, as Caffe's compute_image_mean computes it, accumulated in the same pass. */
-import { InternalError, InvalidOptionError } from '../errors.js';
+import { DataError, InternalError } from '../errors.js';
 import type { MeanBlob } from '../datum/index.js';
 
 /**
@@ -16,7 +16,7 @@ export class MeanAccumulator {
   private firstPath = '';
   private count = 0;
 
-  /** Adds one image (CHW, uint8). Throws when its size differs from the first image's. */
+  /** Adds one image (CHW, uint8). Throws {@link DataError} when its size differs from the first image's. */
   add(pixels: Uint8Array, channels: number, height: number, width: number, path: string): void {
     if (this.shape === null) {
       this.shape = [channels, height, width];
@@ -25,8 +25,9 @@ export class MeanAccumulator {
     }
     const [c, h, w] = this.shape;
     if (channels !== c || height !== h || width !== w) {
-      throw new InvalidOptionError(
+      throw new DataError(
         `--mean needs all images the same size: ${path} is ${width}x${height}x${channels}, but ${this.firstPath} is ${w}x${h}x${c}; add --resize WxH (and --channels)`,
+        { path },
       );
     }
     if (pixels.length !== c * h * w) throw new InternalError(`has ${pixels.length} bytes for ${c}x${h}x${w}`, { path });
@@ -42,7 +43,7 @@ export class MeanAccumulator {
 
   /** The mean as a BlobProto-shaped object (num = 1). */
   result(): MeanBlob {
-    if (this.shape === null || this.sum === null) throw new InvalidOptionError('--mean: no image was converted, so there is no mean');
+    if (this.shape === null || this.sum === null) throw new DataError('--mean: no image was converted, so there is no mean');
     const [channels, height, width] = this.shape;
     const data = new Float32Array(this.sum.length);
     for (let i = 0; i < data.length; i++) data[i] = (this.sum[i] as number) / this.count;

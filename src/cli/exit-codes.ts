@@ -7,7 +7,7 @@ import { describeOptionError } from './flag-names.js';
 export const EXIT = Object.freeze({
   /** Everything converted / verified clean. */
   OK: 0,
-  /** Failed: nothing usable was written (convert), or problems were found (verify). */
+  /** Failed: nothing usable was written (convert; data found unusable, ERR_DATA), or problems were found (verify). */
   FAILED: 1,
   /** Usage error: bad flag, bad value, missing argument, output that exists without --overwrite. */
   USAGE: 2,
@@ -21,13 +21,24 @@ export const EXIT = Object.freeze({
 export const EXIT_CODES_HELP = `
 Exit codes:
   0    all inputs converted (verify: no problems)
-  1    failed, no output left behind (verify: problems found)
+  1    failed, no output left behind (also: data that cannot be converted as asked);
+       verify: problems found
   2    usage error (bad flag or value, missing input, output exists without --overwrite)
   3    finished, but some inputs were skipped (listed in the summary and dataset.json);
        --ok-if-skipped makes this 0, e.g. for a CI step under set -o pipefail
   130  interrupted by SIGINT (143: SIGTERM); temporary files removed`;
 
-/** Maps an error to the exit code and the message shown to a user (never a stack trace). */
+/**
+ * Maps an error to the exit code and the message shown to a user (never a stack trace).
+ *
+ * Policy: USAGE (2) when the command line must change before anything can run: a bad flag or
+ * value (ERR_INVALID_OPTION, ERR_USAGE), an input path that is missing or unusable (ERR_INPUT),
+ * output in the way (ERR_OUTPUT_EXISTS). FAILED (1) when the command line was fine and the run
+ * failed: data found unusable while reading it (ERR_DATA: images of several sizes for --mean, a
+ * label Caffe's Datum cannot hold), output that cannot be written, a bug. A data problem is exit 1
+ * even when a flag can work around it (--resize, --label-to float_data), so scripts can tell
+ * "fix the invocation" from "look at the data".
+ */
 export function describeFailure(error: unknown): { code: number; message: string } {
   if (error instanceof CommanderError) return { code: EXIT.USAGE, message: '' };
   if (error instanceof Img2TfrecordError) {
@@ -42,6 +53,8 @@ export function describeFailure(error: unknown): { code: number; message: string
         return { code: error instanceof InterruptedError && error.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT, message: error.message };
       case 'ERR_INPUT':
         return { code: EXIT.USAGE, message: error.message };
+      case 'ERR_DATA':
+        return { code: EXIT.FAILED, message: error.message };
       default:
         return { code: EXIT.FAILED, message: error.message };
     }

@@ -1,18 +1,24 @@
 /** Words library option errors in the CLI's terms: flags instead of option names. */
 import type { InvalidOptionError } from '../errors.js';
+import { CONVERT_OPTION_TABLE, type OptionSpec } from '../convert/option-table.js';
 
-/** Option names whose flag is not simply the name in kebab case. */
+/**
+ * Option names whose flag is not simply the name in kebab case, from the option table (a library
+ * option's flag in its first form, so output is `-o`; an option without a flag by its CLI name), plus the parts of --worker.
+ */
 const FLAG_OF: Readonly<Record<string, string>> = {
-  output: '-o',
-  input: '<input>',
-  inputList: '-',
-  columns: '--column',
-  imageColumns: '--image-column',
-  keys: '--key',
-  dropKeys: '--drop-key',
+  ...Object.fromEntries(Object.entries(CONVERT_OPTION_TABLE as Readonly<Record<string, OptionSpec>>).flatMap(([key, spec]) => {
+    // A negated flag (--no-auto-orient) names the option's opposite; errors keep the option's own name.
+    const flag = spec.flag === null || spec.flag.startsWith('--no-') ? spec.cliName : /^[^\s,]+/.exec(spec.flag)?.[0];
+    return !spec.library || flag === undefined || flag === kebabFlag(key) ? [] : [[key, flag]];
+  })),
   'worker count': '--worker',
   'worker index': '--worker',
 };
+
+function kebabFlag(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
 
 /** How a bad value of these flags is put, when "is not <expected>" reads poorly. */
 const VALUE_HINT: Readonly<Record<string, (shown: string, expected: string) => string>> = {
@@ -32,7 +38,7 @@ export function flagOf(option: string): string {
   const fixed = FLAG_OF[option];
   if (fixed !== undefined) return fixed;
   if (!/^[a-z][A-Za-z0-9]*$/.test(option)) return option;
-  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return kebabFlag(option);
 }
 
 /**

@@ -7,6 +7,7 @@ import { registerExtractCommand } from './commands/extract.js';
 import { registerIndexCommand } from './commands/index-file.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerMergeCommand } from './commands/merge-summary.js';
+import { registerPreviewCommand } from './commands/preview.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { describeFailure, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerExtractCommand(program);
   registerIndexCommand(program);
   registerMergeCommand(program);
+  registerPreviewCommand(program);
   return program;
 }
 

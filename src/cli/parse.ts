@@ -58,3 +58,15 @@ export function parseRgb(flag: string): (value: string) => { r: number; g: numbe
     throw new InvalidArgumentError(`${flag} takes #rrggbb, r,g,b (0..255), black or white.`);
   };
 }
+
+/** Parser for a tensor shape such as `--raw-shape 28,28,1`: 1 to 4 positive integers (`,` or `x` between). */
+export function parseShape(flag: string): (value: string) => number[] {
+  return (value) => {
+    const dims = value.split(/[,x×]/).map((d) => d.trim());
+    const shape = dims.map(Number);
+    if (dims.length > 4 || !dims.every((d) => /^\d+$/.test(d)) || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
+      throw new InvalidArgumentError(`Expected 1 to 4 comma-separated positive integers such as 28,28,1 for ${flag} but received "${value}".`);
+    }
+    return shape;
+  };
+}

@@ -5,87 +5,13 @@ import { resolveImageSettings, type ImageOptions, type ImageSettings } from '../
 import type { Compression } from '../record/index.js';
 import { MANIFEST_FORMATS, type ColumnType, type ManifestFormat } from '../inputs/manifest.js';
 import { parseSplitSpec, type Sharding, type SplitFraction } from '../dataset/plan.js';
-
-export type { Sharding };
-import { resolveSchema, type Schema, type SchemaName } from '../dataset/schema.js';
+import { resolveSchema, type Schema } from '../dataset/schema.js';
 import { DEFAULT_COMMIT_BYTES } from '../caffe/lmdb-sink.js';
+import type { AnnotationFormat, AnnotationFrame } from '../annotations/index.js';
+import { checkTfdsName } from '../tfds/index.js';
+import { CONVERT_OPTION_TABLE, IMAGE_OPTION_KEYS, type ConvertOptions } from './option-table.js';
 
-/** Options of {@link convert}. Only `input` and `output` are required. */
-export interface ConvertOptions extends ImageOptions {
-  /** Folder of images (each top-level folder a class, or TFDS's split/class tree). */
-  readonly input?: string;
-  /** A manifest (CSV, TSV, JSON Lines, Caffe list) instead of a folder. */
-  readonly manifest?: string;
-  readonly manifestFormat?: ManifestFormat;
-  /** Fixed column types, e.g. { age: 'int64' } (default: inferred over the whole manifest). */
-  readonly columns?: Readonly<Record<string, ColumnType>>;
-  /** Manifest columns naming a second image per row (segmentation masks). */
-  readonly imageColumns?: readonly string[];
-  /** Explicit paths (as `convert -` reads them from stdin), relative to the working folder. */
-  readonly inputList?: readonly string[];
-  /** Feature keys: 'inception' (default), 'mnist' (implies encode raw) or 'tfds'. */
-  readonly schema?: SchemaName;
-  /** Key renames 'from=to', applied after the schema. */
-  readonly keys?: readonly string[];
-  /** Keys to leave out. */
-  readonly dropKeys?: readonly string[];
-  /** Also write the Object Detection API's label_map.pbtxt ('pbtxt'); labels.txt is always written. */
-  readonly labelMap?: 'txt' | 'pbtxt';
-  /** 'tfrecord' (default) or 'caffe-lmdb': Caffe Datum records in one LMDB database per split. */
-  readonly target?: 'tfrecord' | 'caffe-lmdb';
-  /** caffe-lmdb: records per LMDB transaction (default 1000). */
-  readonly commitEvery?: number;
-  /** caffe-lmdb: datum bytes per LMDB transaction, e.g. '64MB' (default 64 MiB); bounds memory. */
-  readonly commitBytes?: number | string;
-  /** caffe-lmdb: also set channels, height and width on encoded datums. */
-  readonly datumDims?: boolean;
-  /** caffe-lmdb: where multi-valued or float labels go; 'float_data' or an error (default 'label'). */
-  readonly labelTo?: 'label' | 'float_data';
-  /** caffe-lmdb: also write the mean image (BlobProto) to this path. */
-  readonly mean?: string;
-  /** This process is worker `index` of `count` (0-based): it writes the shards whose global number mod count is index. */
-  readonly worker?: { readonly index: number; readonly count: number };
-  /** Keep complete shards left by an earlier run (killed or partial) when they match the plan; rewrite the rest. */
-  readonly resume?: boolean;
-  /** Output folder, or '-' for one unsharded stream on stdout. */
-  readonly output: string;
-  /** Shard file name prefix (default 'train'). */
-  readonly prefix?: string;
-  /** Exactly this many shards. */
-  readonly shards?: number;
-  /** Start a new shard when one reaches this many bytes, e.g. 256 * 2 ** 20 or '256MB' (the default). */
-  readonly shardSize?: number | string;
-  /** Start a new shard every N records. */
-  readonly recordsPerShard?: number;
-  readonly compression?: Compression;
-  /** Glob patterns (relative to input) that files must match; default all. */
-  readonly include?: readonly string[];
-  /** Glob patterns (relative to input) to leave out. */
-  readonly exclude?: readonly string[];
-  readonly followSymlinks?: boolean;
-  /** Added to every label id (1 for the Inception convention, 0 = background). */
-  readonly labelOffset?: number;
-  /** File with one class name per line, fixing the label order. */
-  readonly labels?: string;
-  /** Replace existing output files. */
-  readonly overwrite?: boolean;
-  /** Stop at the first bad input and leave no output. */
-  readonly strict?: boolean;
-  /** Files read and processed at once is jobs x 3; default: the number of cores. */
-  readonly jobs?: number;
-  /** Seconds one input may take (read, decode, encode); over it the file is reported `too-slow`. 0 = no limit; default 60. */
-  readonly fileTimeout?: number;
-  /** Split fractions, e.g. 'train=0.8,validation=0.1,test=0.1'; each split gets its own shard set. */
-  readonly split?: string | readonly SplitFraction[];
-  /** With `split` on a pre-split tree (train/, val/ folders): pool the folders and re-split them (default: refused). */
-  readonly resplit?: boolean;
-  /** Seed of the split hash and the shuffle (default 0). */
-  readonly seed?: number;
-  /** Shuffle records within each split with a seeded permutation (default: sorted order). */
-  readonly shuffle?: boolean;
-  /** Write a DALI index `<shard>.idx` next to each shard (uncompressed shards only). */
-  readonly index?: boolean;
-}
+export type { Sharding, ConvertOptions };
 
 /** The complete, validated form of {@link ConvertOptions}: nothing is undefined. */
 export interface ConvertSettings {
@@ -126,10 +52,27 @@ export interface ConvertSettings {
   readonly shuffle: boolean;
   readonly index: boolean;
   readonly image: ImageSettings;
+  /*
+   * Options whose feature is not wired into convert() yet (issues 17, 18). They are resolved and
+   * readable, but not enumerable, so the settings recorded in dataset.json and the plan fingerprint
+   * (which spread the enumerable fields) stay byte-identical for runs that do not use them.
+   */
+  /** Object-detection annotations file or folder, or null. */
+  readonly annotations: string | null;
+  readonly annotationsFormat: 'auto' | AnnotationFormat;
+  readonly annotatedOnly: boolean;
+  /** Fraction 0..1 of a box's area that must stay in the output frame. */
+  readonly minBoxVisible: number;
+  readonly annotationFrame: 'auto' | AnnotationFrame;
+  /** TFDS dataset name of a TFDS directory output, or null. */
+  readonly tfdsName: string | null;
 }
 
+/** The resolved, validated options of a run (the name the issue uses; the same type as {@link ConvertSettings}). */
+export type ResolvedConvertOptions = ConvertSettings;
+
 /** Default per-file time limit in seconds (--file-timeout): far above any sane image, far below a stuck run. */
-export const DEFAULT_FILE_TIMEOUT = 60;
+export const DEFAULT_FILE_TIMEOUT = CONVERT_OPTION_TABLE.fileTimeout.default;
 
 /** Default shard size: TensorFlow's performance guide suggests files of 100 MB or more. */
 export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024;
@@ -169,8 +112,39 @@ export function parseByteSize(value: string | number, name = 'shardSize'): numbe
 export function resolveConvertOptions(options: ConvertOptions): ConvertSettings {
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
   const { output } = options;
-  const sources = [options.input, options.manifest, options.inputList].filter((v) => v !== undefined);
-  if (sources.length !== 1) throw new InvalidOptionError('Expected exactly one of input (a folder), manifest and inputList');
+  const sources = resolveSources(options);
+  const schema = resolveSchema(resolveSchemaName(options), options.keys ?? [], options.dropKeys ?? []);
+  const caffe = resolveCaffe(options, resolveSchemaImage(options, schema), output);
+  const scale = resolveScale(options, caffe.target, output);
+  const labelMap = options.labelMap ?? CONVERT_OPTION_TABLE.labelMap.default;
+  if (labelMap !== 'txt' && labelMap !== 'pbtxt') throw invalidParameterError('labelMap', 'txt or pbtxt', labelMap);
+  if (typeof output !== 'string' || output.length === 0) throw invalidParameterError('output', 'non-empty path or "-"', output);
+  const prefix = resolvePrefix(options);
+  const sharding = resolveSharding(options, output);
+  const run = resolveRun(options, output);
+  const splits = resolveSplits(options);
+  const later = { ...resolveAnnotations(options), tfdsName: resolveTfdsName(options, caffe.target, run.compression, run.labelOffset, output) };
+  const { imageOptions, ...target } = caffe;
+  const settings = {
+    ...sources, schema, labelMap, ...target, ...scale, output, toStdout: output === '-', prefix, sharding: Object.freeze(sharding),
+    compression: run.compression, include: freezeList(options.include), exclude: freezeList(options.exclude),
+    followSymlinks: options.followSymlinks ?? false, labelOffset: run.labelOffset, labels: options.labels ?? null,
+    overwrite: options.overwrite ?? false, strict: options.strict ?? false, jobs: run.jobs, fileTimeout: run.fileTimeout,
+    splits: splits.splits, resplit: splits.resplit, seed: run.seed, shuffle: options.shuffle ?? false, index: run.index,
+    image: resolveImageSettings(imageOptions),
+  };
+  for (const [key, value] of Object.entries(later)) Object.defineProperty(settings, key, { value, enumerable: false });
+  return Object.freeze(settings as typeof settings & typeof later);
+}
+
+function freezeList(list: readonly string[] | undefined): readonly string[] {
+  return Object.freeze([...(list ?? [])]);
+}
+
+/** Where the inputs come from: exactly one of a folder, a manifest and a list. */
+function resolveSources(options: ConvertOptions) {
+  const given = [options.input, options.manifest, options.inputList].filter((v) => v !== undefined);
+  if (given.length !== 1) throw new InvalidOptionError('Expected exactly one of input (a folder), manifest and inputList');
   const input = options.input ?? '';
   if (options.input !== undefined && (typeof input !== 'string' || input.length === 0)) throw invalidParameterError('input', 'non-empty path', input);
   if (options.manifest !== undefined && (typeof options.manifest !== 'string' || options.manifest === '')) {
@@ -185,42 +159,73 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
     if (!['int64', 'float', 'bytes'].includes(type)) throw invalidParameterError(`column type of ${name}`, 'int64, float or bytes', type);
     columnTypes.set(name, type);
   }
-  const schema = resolveSchema(options.schema ?? 'inception', options.keys ?? [], options.dropKeys ?? []);
-  let imageOptions = pickImageOptions(options);
-  if (schema.name === 'mnist') {
-    if (imageOptions.encode !== undefined && imageOptions.encode !== 'raw') {
-      throw new InvalidOptionError(`Expected encode raw for schema mnist (its image_raw key holds pixels) but received ${imageOptions.encode}`, ['encode', 'schema']);
-    }
-    imageOptions = { ...imageOptions, encode: 'raw' };
+  return {
+    input,
+    manifest: options.manifest ?? null,
+    manifestFormat: options.manifestFormat ?? null,
+    columnTypes: columnTypes as ReadonlyMap<string, ColumnType>,
+    imageColumns: freezeList(options.imageColumns),
+    inputList: options.inputList === undefined ? null : freezeList(options.inputList),
+  };
+}
+
+/** The schema, which --tfds-name implies. */
+function resolveSchemaName(options: ConvertOptions) {
+  if (options.tfdsName !== undefined && options.schema !== undefined && options.schema !== 'tfds') {
+    throw new InvalidOptionError(`Expected schema tfds for tfdsName (TFDS loads the tfds keys) but received ${options.schema}`, ['tfdsName', 'schema']);
   }
-  const target = options.target ?? 'tfrecord';
+  return options.schema ?? (options.tfdsName === undefined ? CONVERT_OPTION_TABLE.schema.default : 'tfds');
+}
+
+/** The image options as given, with what the schema implies (mnist stores raw pixels). */
+function resolveSchemaImage(options: ConvertOptions, schema: Schema): ImageOptions {
+  const imageOptions = pickImageOptions(options);
+  if (schema.name !== 'mnist') return imageOptions;
+  if (imageOptions.encode !== undefined && imageOptions.encode !== 'raw') {
+    throw new InvalidOptionError(`Expected encode raw for schema mnist (its image_raw key holds pixels) but received ${imageOptions.encode}`, ['encode', 'schema']);
+  }
+  return { ...imageOptions, encode: 'raw' };
+}
+
+/** The target and its Caffe options; caffe-lmdb also fixes the image options to Caffe's layout. */
+function resolveCaffe(options: ConvertOptions, imageOptions: ImageOptions, output: string) {
+  const target = options.target ?? CONVERT_OPTION_TABLE.target.default;
   if (target !== 'tfrecord' && target !== 'caffe-lmdb') throw invalidParameterError('target', 'tfrecord or caffe-lmdb', target);
-  const commitEvery = options.commitEvery ?? 1000;
+  const commitEvery = options.commitEvery ?? CONVERT_OPTION_TABLE.commitEvery.default;
   checkInteger('commitEvery', commitEvery, 1, 10_000_000);
   const commitBytes = parseByteSize(options.commitBytes ?? DEFAULT_COMMIT_BYTES, 'commitBytes');
-  const labelTo = options.labelTo ?? 'label';
+  const labelTo = options.labelTo ?? CONVERT_OPTION_TABLE.labelTo.default;
   if (labelTo !== 'label' && labelTo !== 'float_data') throw invalidParameterError('labelTo', 'label or float_data', labelTo);
   if (target === 'caffe-lmdb') {
-    // Caffe's own layout: uint8 pixels, CHW, BGR (what OpenCV's imread gives convert_imageset).
-    const encode = imageOptions.encode ?? 'raw';
-    if (encode === 'raw') {
-      for (const [key, want] of [['layout', 'chw'], ['channelOrder', 'bgr'], ['dtype', 'uint8']] as const) {
-        const given = (imageOptions as Record<string, unknown>)[key];
-        if (given !== undefined && given !== want) throw new InvalidOptionError(`Expected ${key} ${want} for target caffe-lmdb (Caffe's Datum holds uint8 CHW BGR pixels) but received ${String(given)}`, [key, 'target']);
-      }
-      if (imageOptions.depth === 16) throw new InvalidOptionError('target caffe-lmdb holds 8-bit pixels; --depth 16 is not possible');
-    }
-    // Caffe loads with OpenCV's IMREAD_COLOR (3 channels) unless --gray: --channels 1 here.
-    const channels = imageOptions.channels ?? (encode === 'raw' ? 3 : undefined);
-    imageOptions = {
-      ...imageOptions, encode, ...(channels === undefined ? {} : { channels }),
-      ...(encode === 'raw' ? { layout: 'chw', channelOrder: 'bgr', dtype: 'uint8' } : {}),
-    };
+    imageOptions = resolveCaffeImage(imageOptions);
     if (output === '-') throw new InvalidOptionError('target caffe-lmdb writes a database folder; -o - is not possible');
   } else if (options.mean !== undefined || options.datumDims !== undefined || options.labelTo !== undefined || options.commitEvery !== undefined || options.commitBytes !== undefined) {
     throw new InvalidOptionError('--mean, --datum-dims, --label-to, --commit-every and --commit-bytes apply to --target caffe-lmdb only');
   }
-  let worker: { index: number; count: number } | null = null;
+  return { target, commitEvery, commitBytes, datumDims: options.datumDims ?? false, labelTo, mean: options.mean ?? null, imageOptions };
+}
+
+/** Caffe's own layout: uint8 pixels, CHW, BGR (what OpenCV's imread gives convert_imageset). */
+function resolveCaffeImage(imageOptions: ImageOptions): ImageOptions {
+  const encode = imageOptions.encode ?? 'raw';
+  if (encode === 'raw') {
+    for (const [key, want] of [['layout', 'chw'], ['channelOrder', 'bgr'], ['dtype', 'uint8']] as const) {
+      const given = (imageOptions as Record<string, unknown>)[key];
+      if (given !== undefined && given !== want) throw new InvalidOptionError(`Expected ${key} ${want} for target caffe-lmdb (Caffe's Datum holds uint8 CHW BGR pixels) but received ${String(given)}`, [key, 'target']);
+    }
+    if (imageOptions.depth === 16) throw new InvalidOptionError('target caffe-lmdb holds 8-bit pixels; --depth 16 is not possible');
+  }
+  // Caffe loads with OpenCV's IMREAD_COLOR (3 channels) unless --gray: --channels 1 here.
+  const channels = imageOptions.channels ?? (encode === 'raw' ? 3 : undefined);
+  return {
+    ...imageOptions, encode, ...(channels === undefined ? {} : { channels }),
+    ...(encode === 'raw' ? { layout: 'chw', channelOrder: 'bgr', dtype: 'uint8' } : {}),
+  };
+}
+
+/** This process's worker slice and whether it resumes: both need sharded TFRecord output in a folder. */
+function resolveScale(options: ConvertOptions, target: 'tfrecord' | 'caffe-lmdb', output: string) {
+  let worker: { readonly index: number; readonly count: number } | null = null;
   if (options.worker !== undefined) {
     const { index, count } = options.worker;
     checkInteger('worker count', count, 1, 100000);
@@ -231,35 +236,42 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   if ((worker !== null || resume) && (target === 'caffe-lmdb' || output === '-')) {
     throw new InvalidOptionError('--worker and --resume work with sharded TFRecord output in a folder (not caffe-lmdb, not -o -)');
   }
-  const labelMap = options.labelMap ?? 'txt';
-  if (labelMap !== 'txt' && labelMap !== 'pbtxt') throw invalidParameterError('labelMap', 'txt or pbtxt', labelMap);
-  if (typeof output !== 'string' || output.length === 0) throw invalidParameterError('output', 'non-empty path or "-"', output);
+  return { worker, resume };
+}
 
-  const prefix = options.prefix ?? 'train';
+function resolvePrefix(options: ConvertOptions): string {
+  const prefix = options.prefix ?? CONVERT_OPTION_TABLE.prefix.default;
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
     throw invalidParameterError('prefix', 'file-name-safe string (letters, digits, ".", "_", "-")', prefix);
   }
+  return prefix;
+}
 
+/** At most one of shards, shardSize and recordsPerShard; the default is shards of 256 MiB. */
+function resolveSharding(options: ConvertOptions, output: string): Sharding {
   const given = [options.shards, options.shardSize, options.recordsPerShard].filter((v) => v !== undefined);
   const shardOptions = ['shards', 'shardSize', 'recordsPerShard'];
   if (given.length > 1) throw new InvalidOptionError('Expected at most one of shards, shardSize and recordsPerShard', shardOptions);
   if (given.length > 0 && output === '-') throw new InvalidOptionError('output "-" writes one unsharded stream to stdout; shards, shardSize and recordsPerShard need a folder to write to', ['output', ...shardOptions]);
-  let sharding: Sharding = { kind: 'size', bytes: DEFAULT_SHARD_BYTES };
   if (options.shards !== undefined) {
     checkInteger('shards', options.shards, 1, 100000);
-    sharding = { kind: 'count', shards: options.shards };
-  } else if (options.recordsPerShard !== undefined) {
-    checkInteger('recordsPerShard', options.recordsPerShard, 1, Number.MAX_SAFE_INTEGER);
-    sharding = { kind: 'records', records: options.recordsPerShard };
-  } else if (options.shardSize !== undefined) {
-    sharding = { kind: 'size', bytes: parseByteSize(options.shardSize) };
+    return { kind: 'count', shards: options.shards };
   }
+  if (options.recordsPerShard !== undefined) {
+    checkInteger('recordsPerShard', options.recordsPerShard, 1, Number.MAX_SAFE_INTEGER);
+    return { kind: 'records', records: options.recordsPerShard };
+  }
+  if (options.shardSize !== undefined) return { kind: 'size', bytes: parseByteSize(options.shardSize) };
+  return { kind: 'size', bytes: DEFAULT_SHARD_BYTES };
+}
 
-  const compression = options.compression ?? 'none';
+/** Compression, label offset, parallelism, the index sidecar, the per-file time limit and the seed. */
+function resolveRun(options: ConvertOptions, output: string) {
+  const compression = options.compression ?? CONVERT_OPTION_TABLE.compression.default;
   if (!['none', 'gzip', 'zlib'].includes(compression)) {
     throw invalidParameterError('compression', 'one of none, gzip, zlib', compression);
   }
-  const labelOffset = options.labelOffset ?? 0;
+  const labelOffset = options.labelOffset ?? CONVERT_OPTION_TABLE.labelOffset.default;
   checkInteger('labelOffset', labelOffset, -(2 ** 31), 2 ** 31 - 1);
   const jobs = options.jobs ?? availableParallelism();
   checkInteger('jobs', jobs, 1, 1024);
@@ -272,53 +284,58 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   if (typeof fileTimeout !== 'number' || !(fileTimeout >= 0 && fileTimeout <= 3600)) {
     throw invalidParameterError('fileTimeout', 'number of seconds between 0 and 3600', fileTimeout);
   }
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? CONVERT_OPTION_TABLE.seed.default;
   checkInteger('seed', seed, 0, Number.MAX_SAFE_INTEGER);
+  return { compression, labelOffset, jobs, index, fileTimeout, seed };
+}
+
+function resolveSplits(options: ConvertOptions): { splits: readonly SplitFraction[] | null; resplit: boolean } {
   let splits: readonly SplitFraction[] | null = null;
   if (typeof options.split === 'string') splits = parseSplitSpec(options.split);
   else if (options.split !== undefined) splits = parseSplitSpec(options.split.map((s) => `${s.name}=${s.fraction}`).join(','));
   const resplit = options.resplit ?? false;
   if (typeof resplit !== 'boolean') throw invalidParameterError('resplit', 'boolean', resplit);
   if (resplit && splits === null) throw new InvalidOptionError('resplit re-splits a pre-split tree by split fractions: it needs split', ['resplit', 'split']);
+  return { splits: splits === null ? null : Object.freeze(splits.map((s) => Object.freeze({ ...s }))), resplit };
+}
 
-  return Object.freeze({
-    input,
-    manifest: options.manifest ?? null,
-    manifestFormat: options.manifestFormat ?? null,
-    columnTypes,
-    imageColumns: Object.freeze([...(options.imageColumns ?? [])]),
-    inputList: options.inputList === undefined ? null : Object.freeze([...options.inputList]),
-    schema,
-    labelMap,
-    target,
-    commitEvery,
-    commitBytes,
-    datumDims: options.datumDims ?? false,
-    labelTo,
-    mean: options.mean ?? null,
-    worker,
-    resume,
-    output,
-    toStdout: output === '-',
-    prefix,
-    sharding: Object.freeze(sharding),
-    compression,
-    include: Object.freeze([...(options.include ?? [])]),
-    exclude: Object.freeze([...(options.exclude ?? [])]),
-    followSymlinks: options.followSymlinks ?? false,
-    labelOffset,
-    labels: options.labels ?? null,
-    overwrite: options.overwrite ?? false,
-    strict: options.strict ?? false,
-    jobs,
-    fileTimeout,
-    splits: splits === null ? null : Object.freeze(splits.map((s) => Object.freeze({ ...s }))),
-    resplit,
-    seed,
-    shuffle: options.shuffle ?? false,
-    index,
-    image: resolveImageSettings(imageOptions),
-  });
+/** The object-detection options (issue 17); the refinements need `annotations`. */
+function resolveAnnotations(options: ConvertOptions) {
+  const table = CONVERT_OPTION_TABLE;
+  const annotations = options.annotations ?? null;
+  if (annotations !== null && (typeof annotations !== 'string' || annotations === '')) {
+    throw invalidParameterError('annotations', 'path of an annotation file or folder', annotations);
+  }
+  const annotationsFormat = options.annotationsFormat ?? table.annotationsFormat.default;
+  checkChoice('annotationsFormat', annotationsFormat, table.annotationsFormat.choices);
+  const annotatedOnly = options.annotatedOnly ?? false;
+  if (typeof annotatedOnly !== 'boolean') throw invalidParameterError('annotatedOnly', 'boolean', annotatedOnly);
+  const minBoxVisible = options.minBoxVisible ?? table.minBoxVisible.default;
+  if (typeof minBoxVisible !== 'number' || !(minBoxVisible >= 0 && minBoxVisible <= 1)) {
+    throw invalidParameterError('minBoxVisible', 'number between 0 and 1', minBoxVisible);
+  }
+  const annotationFrame = options.annotationFrame ?? table.annotationFrame.default;
+  checkChoice('annotationFrame', annotationFrame, table.annotationFrame.choices);
+  const refinements = (['annotationsFormat', 'annotatedOnly', 'minBoxVisible', 'annotationFrame'] as const).filter((k) => options[k] !== undefined);
+  if (annotations === null && refinements.length > 0) {
+    throw new InvalidOptionError(`${refinements.join(', ')} need${refinements.length === 1 ? 's' : ''} annotations`, [...refinements, 'annotations']);
+  }
+  return { annotations, annotationsFormat, annotatedOnly, minBoxVisible, annotationFrame };
+}
+
+/** The TFDS dataset name (issue 18): TFDS's layout holds uncompressed, 0-based TFRecord shards in a folder. */
+function resolveTfdsName(options: ConvertOptions, target: string, compression: Compression, labelOffset: number, output: string): string | null {
+  if (options.tfdsName === undefined) return null;
+  const name = checkTfdsName(options.tfdsName);
+  if (compression !== 'none') throw new InvalidOptionError(`tfdsName writes what TFDS reads: uncompressed shards, not compression ${compression}`, ['tfdsName', 'compression']);
+  if (labelOffset !== 0) throw new InvalidOptionError(`tfdsName writes TFDS ClassLabel ids, which start at 0: labelOffset ${labelOffset} is not possible`, ['tfdsName', 'labelOffset']);
+  if (target !== 'tfrecord') throw new InvalidOptionError('tfdsName writes TFRecord shards; target caffe-lmdb is not possible', ['tfdsName', 'target']);
+  if (output === '-') throw new InvalidOptionError('tfdsName writes a dataset folder; output "-" is not possible', ['tfdsName', 'output']);
+  return name;
+}
+
+function checkChoice(name: string, value: unknown, choices: readonly string[]): void {
+  if (typeof value !== 'string' || !choices.includes(value)) throw invalidParameterError(name, `one of ${choices.join(', ')}`, value);
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): void {
@@ -327,17 +344,10 @@ function checkInteger(name: string, value: unknown, min: number, max: number): v
   }
 }
 
-const CONVERT_ONLY_KEYS = new Set([
-  'input', 'output', 'prefix', 'shards', 'shardSize', 'recordsPerShard', 'compression', 'include', 'exclude',
-  'followSymlinks', 'labelOffset', 'labels', 'overwrite', 'strict', 'jobs', 'fileTimeout', 'split', 'seed', 'shuffle', 'index',
-  'manifest', 'manifestFormat', 'columns', 'imageColumns', 'inputList', 'schema', 'keys', 'dropKeys', 'labelMap',
-  'target', 'commitEvery', 'commitBytes', 'datumDims', 'labelTo', 'mean', 'worker', 'resume', 'resplit',
-]);
-
 function pickImageOptions(options: ConvertOptions): ImageOptions {
   const picked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
-    if (!CONVERT_ONLY_KEYS.has(key) && value !== undefined) picked[key] = value;
+    if (IMAGE_OPTION_KEYS.has(key) && value !== undefined) picked[key] = value;
   }
   return picked as ImageOptions;
 }

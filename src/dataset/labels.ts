@@ -1,6 +1,7 @@
 /** Class names and label ids: from the input's classes, or fixed by a label file (names, id:name or pbtxt). */
 import { readFile } from 'node:fs/promises';
 import { InputError, UnknownClassError } from '../errors.js';
+import { bytesFeature, floatFeature, int64Feature, type Feature } from '../example/index.js';
 import { parseTextProto, PbtxtSyntaxError, type PbtxtField, type PbtxtMessage } from './pbtxt.js';
 import { compareCodeUnits } from '../runtime/compare.js';
 
@@ -141,4 +142,127 @@ export function formatLabelsTxt(map: LabelMap): string {
  */
 export function formatLabelMapPbtxt(map: LabelMap): string {
   return map.names.map((name, i) => `item {\n  id: ${map.ids[i]}\n  name: '${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'\n}\n`).join('');
+}
+
+/** A label cell as a manifest gives it (structurally `CellValue` of `inputs/`). */
+export type LabelCell =
+  | { readonly type: 'int64'; readonly values: readonly bigint[] }
+  | { readonly type: 'float'; readonly values: readonly number[] }
+  | { readonly type: 'bytes'; readonly values: readonly string[] };
+
+/** What a label resolver needs of an input: its class folder or its manifest label cell. */
+export interface LabelledSource {
+  readonly className: string | null;
+  readonly label: LabelCell | null;
+}
+
+/** An input's label as written: the label and text features, and the class names it counts for. */
+export interface ResolvedLabel {
+  readonly label: Feature | null;
+  readonly text: Feature | null;
+  readonly classes: readonly string[];
+}
+
+/** The label map of a run and the label of each input. */
+export interface LabelResolver {
+  readonly map: LabelMap | null;
+  /** Label features of an input, or a problem message (unknown label). Resolve once per input. */
+  readonly resolve: (input: LabelledSource) => ResolvedLabel | string;
+}
+
+/** The label map and how labels of a run are resolved. */
+export interface LabelSettings {
+  readonly labelOffset: number;
+  /** The --labels path ('' or null without one), named in messages. */
+  readonly labels: string | null;
+}
+
+/**
+ * Builds the label map of a run (from its classes, a label file, or integer ids) and a resolver
+ * turning each input into its label features.
+ *
+ * @example
+ * const labels = createLabelResolver(inputs, null, { labelOffset: 0, labels: null });
+ * const resolved = labels.resolve(inputs[0]); // { label, text, classes } or a problem message
+ */
+export function createLabelResolver(inputs: readonly LabelledSource[], fixed: LabelFile | null, settings: LabelSettings): LabelResolver {
+  const classNames = new Set<string>();
+  for (const input of inputs) {
+    if (input.className !== null) classNames.add(input.className);
+    if (input.label?.type === 'bytes') for (const v of input.label.values) classNames.add(v);
+  }
+  // Folder classes must all be in a given label file (an error naming the folder); manifest
+  // labels missing from it are per-row problems instead.
+  const folderClasses = inputs.filter((i) => i.className !== null).map((i) => i.className as string);
+  const named = classNames.size > 0 || fixed !== null;
+  const map = named
+    ? buildLabelMap(fixed === null ? classNames : folderClasses, fixed, settings.labelOffset, settings.labels ?? '')
+    : idsAsLabelMap(inputs);
+  const idOf = new Map(map?.names.map((name, i) => [name, map.ids[i] as number]) ?? []);
+  const nameOf = new Map(map?.names.map((name, i) => [map.ids[i] as number, name]) ?? []);
+  // Every file of a class folder has the same label features: built once per class, not per file.
+  const byClass = new Map<string, ResolvedLabel>();
+  const ofClass = (className: string): ResolvedLabel => {
+    let resolved = byClass.get(className);
+    if (resolved === undefined) {
+      resolved = { label: int64Feature(idOf.get(className) as number), text: bytesFeature(className), classes: [className] };
+      byClass.set(className, resolved);
+    }
+    return resolved;
+  };
+  const labelsPath = settings.labels ?? '';
+  return {
+    map,
+    resolve: (input) => {
+      if (input.className !== null) return ofClass(input.className);
+      const cell = input.label;
+      if (cell === null) return { label: null, text: null, classes: [] };
+      if (cell.type === 'bytes') return resolveNames(cell.values, idOf, labelsPath);
+      if (cell.type === 'int64') return resolveIds(cell.values, nameOf, fixed !== null, named, labelsPath);
+      return { label: floatFeature(...cell.values), text: null, classes: [] };
+    },
+  };
+}
+
+function resolveNames(names: readonly string[], idOf: ReadonlyMap<string, number>, labelsPath: string): ResolvedLabel | string {
+  const ids: number[] = [];
+  for (const name of names) {
+    const id = idOf.get(name);
+    if (id === undefined) return `label "${name}" is not in the label list ${labelsPath}`.trim();
+    ids.push(id);
+  }
+  return { label: int64Feature(...ids), text: bytesFeature(...names), classes: names };
+}
+
+function resolveIds(
+  values: readonly bigint[], nameOf: ReadonlyMap<number, string>, fixed: boolean, named: boolean, labelsPath: string,
+): ResolvedLabel | string {
+  const names = values.map((v) => nameOf.get(Number(v)));
+  // Ids are free without a label file; with one, an id it does not list is unknown.
+  const unknown = fixed ? values.find((_, i) => names[i] === undefined) : undefined;
+  if (unknown !== undefined) return `label ${unknown} is not an id in the label list ${labelsPath}`;
+  const allNamed = names.every((n) => n !== undefined);
+  // Ids named only by themselves get no image/class/text: the records stay as the manifest gave them.
+  const text = allNamed && named ? bytesFeature(...(names as string[])) : null;
+  return { label: int64Feature(...values), text, classes: allNamed ? names as string[] : values.map(String) };
+}
+
+/**
+ * Integer labels without names (TSV, Caffe lists): the ids seen, each named by itself, so the
+ * summary and labels.txt report them. Null when no input has an integer label.
+ */
+function idsAsLabelMap(inputs: readonly LabelledSource[]): LabelMap | null {
+  const ids = new Set<number>();
+  for (const input of inputs) {
+    if (input.label?.type !== 'int64') continue;
+    for (const v of input.label.values) {
+      const id = Number(v);
+      // Ids beyond 2^53 cannot round-trip through labels.txt as numbers: report none rather than wrong ones.
+      if (!Number.isSafeInteger(id)) return null;
+      ids.add(id);
+    }
+  }
+  if (ids.size === 0) return null;
+  const sorted = [...ids].sort((a, b) => a - b);
+  return { names: sorted.map(String), ids: sorted, offset: sorted[0] as number };
 }

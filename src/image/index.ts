@@ -16,4 +16,4 @@ export { decodeBmp } from './bmp.js';
 export { configureImageConcurrency } from './concurrency.js';
 export { loadSharp } from './sharp.js';
 export type { ImageConcurrency } from './concurrency.js';
-export type { EncodedImage, RawImage, ImageContext } from './load.js';
+export type { EncodedImage, RawImage, ImageContext, SourceGeometry } from './load.js';

@@ -13,6 +13,25 @@ import { loadSharp } from './sharp.js';
 import { checkSvgText, serialiseSvg } from './svg-guard.js';
 import { describeUnknownBytes, identifyUnsupported, sniffFormat, TF_DECODABLE, type SourceFormat, type StoredFormat } from './sniff.js';
 
+/**
+ * What the image stage did to the source's pixel geometry: what annotation boxes need to follow
+ * the pixels (src/annotations/apply.ts).
+ */
+export interface SourceGeometry {
+  /** The source's pixel size as stored in the file, before EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  /**
+   * The source's EXIF orientation 1..8 as libvips read it (1 when absent), or null when the pixels
+   * passed through undecoded (nothing read it; the stored bytes still carry it).
+   */
+  readonly orientation: number | null;
+  /** Whether the pixels were decoded and re-encoded (false: the bytes pass through, nothing moves). */
+  readonly decoded: boolean;
+  /** sharp opened the JPEG bytes themselves (not pixels decoded here), so libjpeg shrink-on-load applies to a resize. */
+  readonly jpegShrinkOnLoad: boolean;
+}
+
 /** An image stored as encoded bytes (JPEG, PNG, GIF or BMP). */
 export interface EncodedImage {
   readonly kind: 'encoded';
@@ -28,6 +47,8 @@ export interface EncodedImage {
   readonly transcoded: string | null;
   /** Notes for the summary (dropped animation frames, pages). */
   readonly notes: readonly string[];
+  /** The source's geometry and what was done to it. */
+  readonly geometry: SourceGeometry;
 }
 
 /** An image stored as a dense pixel tensor. */
@@ -45,6 +66,8 @@ export interface RawImage {
   readonly sourceFormat: SourceFormat;
   readonly transcoded: null;
   readonly notes: readonly string[];
+  /** The source's geometry and what was done to it. */
+  readonly geometry: SourceGeometry;
 }
 
 /** Where an image came from, for messages. */
@@ -98,6 +121,7 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
     return {
       kind: 'encoded', bytes, format: header.format, width: header.width, height: header.height,
       channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
+      geometry: { width: header.width, height: header.height, orientation: null, decoded: false, jpegShrinkOnLoad: false },
     };
   }
   const transcoded = settings.encode === 'keep' ? reason : null;
@@ -250,6 +274,8 @@ async function transform(
   let source = prepareSource(bytes, sourceFormat, header, name, context, notes);
   let meta = await readMetadata(source, input, settings, name, context);
   checkPixels(meta.width ?? 0, meta.height ?? 0, settings, context);
+  // Read before normalisePixels, whose raw output has no EXIF (it applies the orientation itself).
+  const stored = { width: meta.width ?? 0, height: meta.height ?? 0, orientation: meta.orientation ?? 1 };
   checkImageMemory(meta, sourceFormat, bytes, settings, context);
   const pages = meta.pages ?? 1;
   if (pages > 1 && (sourceFormat === 'gif' || sourceFormat === 'webp')) {
@@ -271,7 +297,9 @@ async function transform(
   }
   const plan = planOutput(meta, settings, storedFormatFor(sourceFormat, settings, transcoded));
   try {
-    return await renderImage(source, meta, plan, header, input, settings, context, { sourceFormat, transcoded, notes });
+    // gifFirstFrame re-opens raw pixels, but only for GIFs: a JPEG opened by sharp is the file itself.
+    const geometry: SourceGeometry = { ...stored, decoded: true, jpegShrinkOnLoad: sourceFormat === 'jpeg' && source.raw === null };
+    return await renderImage(source, meta, plan, header, input, settings, context, { sourceFormat, transcoded, notes, geometry });
   } catch (error) {
     if (error instanceof ImageError || error instanceof InternalError) throw error;
     fail(classifySharpError(error), `${name}: cannot decode: ${(error as Error).message}`, context, error);
@@ -381,10 +409,10 @@ async function renderImage(
   input: SharpOptions,
   settings: ImageSettings,
   context: ImageContext,
-  about: { readonly sourceFormat: SourceFormat; readonly transcoded: string | null; readonly notes: string[] },
+  about: { readonly sourceFormat: SourceFormat; readonly transcoded: string | null; readonly notes: string[]; readonly geometry: SourceGeometry },
 ): Promise<EncodedImage | RawImage> {
   const { stored, sixteen, greyOut, pickGrey, lumaGrey, flatten, outChannels } = plan;
-  const { sourceFormat, transcoded, notes } = about;
+  const { sourceFormat, transcoded, notes, geometry } = about;
   const sharp = loadSharp();
   let image = header?.gifTransparentRgb != null && source.raw === null
     ? await gifFirstFrame(source.data as Buffer, header.gifTransparentRgb, input)
@@ -404,7 +432,7 @@ async function renderImage(
     if (lumaGrey) pixels = lumaOf(pixels);
     if (settings.centerCrop !== null) pixels = cropCentre(pixels, settings.centerCrop, context);
     if (pixels.channels !== outChannels) throw new InternalError(`${pixels.channels} channels decoded where ${outChannels} were planned`);
-    if (stored === 'raw') return toRaw(pixels, sourceFormat, settings, notes);
+    if (stored === 'raw') return { ...toRaw(pixels, sourceFormat, settings, notes), geometry };
     const view = sixteen ? new Uint16Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.length / 2) : pixels.data;
     image = sharp(view, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 1 | 2 | 3 | 4 } });
     if (sixteen) image = image.toColourspace(greyOut ? 'grey16' : 'rgb16');
@@ -424,7 +452,7 @@ async function renderImage(
   if (info.channels !== expected) throw new InternalError(`stored ${info.format} decodes to ${info.channels} channels where ${expected} were planned`);
   return {
     kind: 'encoded', bytes: out, format: info.format, width: info.width, height: info.height, channels: info.channels,
-    colorspace: colorspaceOf(info.channels), sourceFormat, transcoded, notes,
+    colorspace: colorspaceOf(info.channels), sourceFormat, transcoded, notes, geometry,
   };
 }
 
@@ -517,7 +545,7 @@ function cropCentre(pixels: Pixels, crop: Size, context: ImageContext): Pixels {
   return { ...pixels, data: out, width: crop.width, height: crop.height };
 }
 
-function toRaw(pixels: Pixels, sourceFormat: SourceFormat, settings: ImageSettings, notes: string[]): RawImage {
+function toRaw(pixels: Pixels, sourceFormat: SourceFormat, settings: ImageSettings, notes: string[]): Omit<RawImage, 'geometry'> {
   const { width: w, height: h, channels: c, data } = pixels;
   const dtype: RawImage['dtype'] = pixels.sixteen ? 'uint16' : settings.dtype;
   const elementBytes = dtype === 'uint8' ? 1 : dtype === 'uint16' ? 2 : 4;

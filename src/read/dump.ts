@@ -3,6 +3,7 @@ import { formatKey, type DecodedExample, type Feature, type Features } from '../
 import { invalidParameterError } from '../errors.js';
 import { readExamples } from './examples.js';
 import { compareCodeUnits } from '../runtime/compare.js';
+import { readRecordBoxes } from './extract-boxes.js';
 
 /** How bytes values are shown. `auto`: UTF-8 text when printable, else length for values over 64 bytes, else base64. */
 export type BytesDisplay = 'auto' | 'base64' | 'hex' | 'length';
@@ -28,6 +29,28 @@ export interface DumpedRecord {
    * Feature with no list set, as a map entry with a key and no value gives).
    */
   readonly features: Record<string, { readonly type: Feature['kind'] | null; readonly values: readonly unknown[] }>;
+  /**
+   * Object-detection records (image/object/bbox/* keys), unless `keys` is given: one entry per box,
+   * corners normalised as stored, with its class text and label id (null when the record lacks them).
+   */
+  readonly boxes?: readonly DumpedBox[];
+}
+
+/** One box of {@link DumpedRecord.boxes}. */
+export interface DumpedBox {
+  readonly class: string | null;
+  readonly label: number | null;
+  readonly xmin: number;
+  readonly ymin: number;
+  readonly xmax: number;
+  readonly ymax: number;
+}
+
+function dumpBoxes(features: Features): DumpedBox[] | null {
+  const boxes = readRecordBoxes(features);
+  return boxes === null ? null : boxes.map((b) => ({
+    class: b.text, label: b.label, xmin: formatFloat32(b.xmin), ymin: formatFloat32(b.ymin), xmax: formatFloat32(b.xmax), ymax: formatFloat32(b.ymax),
+  }));
 }
 
 const PRINTABLE = /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/;
@@ -110,9 +133,11 @@ export async function* dumpRecords(files: readonly string[], options: DumpOption
   for (const file of files) {
     for await (const entry of readExamples(file)) {
       const features = featuresToJson(entry.example, mode, keys);
-      yield entry.kind === 'sequence-example'
+      const boxes = keys === null ? dumpBoxes(entry.features) : null;
+      const record: DumpedRecord = entry.kind === 'sequence-example'
         ? { file, index: entry.index, offset: entry.offset, kind: 'sequence-example', features }
         : { file, index: entry.index, offset: entry.offset, features };
+      yield boxes === null ? record : { ...record, boxes };
       if (++count >= limit) return;
     }
   }

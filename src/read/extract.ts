@@ -4,6 +4,7 @@ import { invalidParameterError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS, loadSharp, sniffFormat } from '../image/index.js';
 import { OutputFolder, UnwritableNameError } from './extract-folder.js';
 import { readExamples } from './examples.js';
+import { drawRecordBoxes, readRecordBoxes } from './extract-boxes.js';
 
 /** How raw tensors are written. */
 export type RawOutput = 'png' | 'npy';
@@ -19,13 +20,16 @@ export interface ExtractOptions {
   readonly maxPixels?: number;
   /** Called for every rename: unsafe names (leading '/', drive letters, '..'), long names, clashes. */
   readonly onWarning?: (message: string) => void;
+  /** Draw each record's object-detection boxes (image/object/bbox/*) with their class names onto the written image. */
+  readonly drawBoxes?: boolean;
 }
 
 /**
  * Why a record was not written: 'no-image' (no image feature), 'raw-shape' (raw data with no usable
- * shape), 'raw-size' (shape and data length disagree), 'too-many-pixels', 'unwritable' (its name).
+ * shape), 'raw-size' (shape and data length disagree), 'too-many-pixels', 'unwritable' (its name),
+ * 'draw-boxes' (with drawBoxes: the image does not decode to draw on).
  */
-export type ExtractProblemKind = 'no-image' | 'raw-shape' | 'raw-size' | 'too-many-pixels' | 'unwritable';
+export type ExtractProblemKind = 'no-image' | 'raw-shape' | 'raw-size' | 'too-many-pixels' | 'unwritable' | 'draw-boxes';
 
 /** One record {@link extractImages} did not write. */
 export interface ExtractSkip {
@@ -220,7 +224,26 @@ async function rawToPng(bytes: Uint8Array, shape: readonly number[], dtype: stri
 
 /** The bytes to write for one record and their extension, or why there are none. */
 async function encodeRecordImage(
-  features: Features, settings: { rawAs: RawOutput; rawShape: readonly number[] | null; maxPixels: number },
+  features: Features, settings: ExtractSettings,
+): Promise<{ ext: string; bytes: Uint8Array; raw: boolean } | { kind: ExtractProblemKind; reason: string }> {
+  const plain = await encodePlainImage(features, settings);
+  if ('kind' in plain || !settings.drawBoxes || plain.ext === 'npy') return plain;
+  const boxes = readRecordBoxes(features);
+  if (boxes === null || boxes.length === 0) return plain;
+  try {
+    const drawn = await drawRecordBoxes(plain.bytes, boxes);
+    // A drawn image is no longer the stored bytes: it takes the extension of what it now is.
+    return { ext: drawn.ext, bytes: drawn.bytes, raw: plain.raw || drawn.ext !== plain.ext };
+  } catch (error) {
+    return { kind: 'draw-boxes', reason: `cannot draw boxes on the ${plain.ext} image: ${(error as Error).message}` };
+  }
+}
+
+/** The settings of one extract run. */
+interface ExtractSettings { readonly rawAs: RawOutput; readonly rawShape: readonly number[] | null; readonly maxPixels: number; readonly drawBoxes: boolean }
+
+async function encodePlainImage(
+  features: Features, settings: ExtractSettings,
 ): Promise<{ ext: string; bytes: Uint8Array; raw: boolean } | { kind: ExtractProblemKind; reason: string }> {
   const image = findImage(features, settings.rawShape);
   if (image === null) return { kind: 'no-image', reason: 'no image feature' };
@@ -248,7 +271,7 @@ function chooseName(features: Features, index: number, ext: string, raw: boolean
   return raw || !nameFitsFormat(rel, ext) ? `${rel.replace(/\.[^./]*$/, '')}.${ext}` : rel;
 }
 
-function resolveExtractOptions(options: ExtractOptions): { rawAs: RawOutput; rawShape: readonly number[] | null; maxPixels: number } {
+function resolveExtractOptions(options: ExtractOptions): ExtractSettings {
   const rawAs = options.rawAs ?? 'png';
   if (rawAs !== 'png' && rawAs !== 'npy') throw invalidParameterError('rawAs', 'png or npy', rawAs);
   const rawShape = options.rawShape ?? null;
@@ -259,7 +282,7 @@ function resolveExtractOptions(options: ExtractOptions): { rawAs: RawOutput; raw
   if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
     throw invalidParameterError('maxPixels', `integer between 1 and ${Number.MAX_SAFE_INTEGER}`, maxPixels);
   }
-  return { rawAs, rawShape, maxPixels };
+  return { rawAs, rawShape, maxPixels, drawBoxes: options.drawBoxes === true };
 }
 
 /**

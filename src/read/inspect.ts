@@ -8,6 +8,7 @@ import { isLmdbDir } from '../sinks/record-files.js';
 import { readExamples } from './examples.js';
 import { matchSchema } from '../dataset/schema.js';
 import { compareCodeUnits } from '../runtime/compare.js';
+import { boxClassName, readRecordBoxes } from './extract-boxes.js';
 
 /** Statistics of one feature key over a set of records. */
 export interface KeyStats {
@@ -42,6 +43,19 @@ export interface FileReport {
   readonly sequenceExamples: number;
 }
 
+/** Object-detection boxes over the records that carry `image/object/bbox/*` keys. */
+export interface ObjectStats {
+  /** Records with box keys (an empty list counts: a negative example). */
+  readonly records: number;
+  readonly boxes: number;
+  /** Boxes per record. */
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+  /** Class text (else label id) -> boxes, most first. */
+  readonly perClass: Readonly<Record<string, number>>;
+}
+
 /** The whole `inspect` report. */
 export interface InspectReport {
   readonly files: readonly FileReport[];
@@ -50,6 +64,8 @@ export interface InspectReport {
   readonly keys: readonly KeyStats[];
   /** The schema the keys match (inception, mnist, tfds, object-detection), or null. */
   readonly schema: string | null;
+  /** Boxes per record and per class, when records carry object-detection keys; else null. */
+  readonly objects: ObjectStats | null;
 }
 
 const LABEL_KEY = /(^|\/)(label|class|text|species|split)(\/|$)|label/i;
@@ -82,6 +98,7 @@ interface MutableStats {
 export async function inspectFiles(files: readonly string[]): Promise<InspectReport> {
   const stats = new Map<string, MutableStats>();
   const reports: FileReport[] = [];
+  const objects = new ObjectCounter();
   for (const file of files) {
     const lmdb = await isLmdbDir(file);
     const compression = lmdb ? 'none' : (await openRecordStream(file)).compression;
@@ -90,6 +107,7 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
     for await (const entry of readExamples(file)) {
       records++;
       if (entry.kind === 'sequence-example') sequenceExamples++;
+      objects.add(entry.features);
       // The Map, not Object.entries: every key counts, "__proto__" and non-UTF-8 ones included.
       const empty = new Set(entry.example.emptyKeys);
       for (const [rawKey, feature] of entry.example.featureMap) {
@@ -99,7 +117,8 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         let s = stats.get(key);
         if (s === undefined) {
           s = {
-            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) ? new Map() : null,
+            // Per-object lists (image/object/...) are counted by `objects` instead: a one-value histogram would miss every record with two boxes.
+            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) && !key.startsWith('image/object/') ? new Map() : null,
             overflow: false, formats: new Map(), minWidth: Infinity, maxWidth: 0, minHeight: Infinity, maxHeight: 0,
           };
           stats.set(key, s);
@@ -142,7 +161,54 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
     bytes: reports.reduce((n, r) => n + r.bytes, 0),
     keys,
     schema: reports.every((r) => r.format === 'lmdb') && reports.length > 0 ? 'caffe-datum' : matchSchema(keys.map((k) => k.key)),
+    objects: objects.finish(),
   };
+}
+
+/** Counts boxes per record (as a histogram, so memory stays flat) and per class. */
+class ObjectCounter {
+  private readonly perRecord = new Map<number, number>();
+  private readonly perClass = new Map<string, number>();
+  private records = 0;
+  private boxes = 0;
+
+  add(features: Parameters<typeof readRecordBoxes>[0]): void {
+    const boxes = readRecordBoxes(features);
+    if (boxes === null) return;
+    this.records++;
+    this.boxes += boxes.length;
+    this.perRecord.set(boxes.length, (this.perRecord.get(boxes.length) ?? 0) + 1);
+    for (const box of boxes) {
+      const name = boxClassName(box);
+      if (this.perClass.has(name) || this.perClass.size < HISTOGRAM_LIMIT) this.perClass.set(name, (this.perClass.get(name) ?? 0) + 1);
+    }
+  }
+
+  finish(): ObjectStats | null {
+    if (this.records === 0) return null;
+    const counts = [...this.perRecord].sort(([a], [b]) => a - b);
+    return {
+      records: this.records,
+      boxes: this.boxes,
+      min: counts[0]?.[0] ?? 0,
+      median: medianOf(counts, this.records),
+      max: counts.at(-1)?.[0] ?? 0,
+      perClass: Object.fromEntries([...this.perClass].sort(([a, x], [b, y]) => y - x || compareCodeUnits(a, b))),
+    };
+  }
+}
+
+/** The median of a sorted (value, count) histogram over `total` items (the mean of the two middle ones when even). */
+function medianOf(counts: readonly (readonly [number, number])[], total: number): number {
+  const at = (rank: number): number => {
+    let seen = 0;
+    for (const [value, n] of counts) {
+      seen += n;
+      if (rank < seen) return value;
+    }
+    return 0;
+  };
+  return (at(Math.floor((total - 1) / 2)) + at(Math.floor(total / 2))) / 2;
 }
 
 function countImage(s: MutableStats, bytes: Uint8Array): void {

@@ -213,7 +213,7 @@ export async function renderTile(features: Features, caption: string, s: TileSet
   let warning: string | null = null;
   try {
     loaded = await loadPixels(features, s.rawShape);
-    if (loaded === null) warning = 'no image feature (or a raw tensor with no shape: pass rawShape)';
+    if (loaded === null) warning = 'no image feature (or a raw tensor with no shape: pass --raw-shape, rawShape in the library)';
   } catch (error) {
     warning = `image does not decode: ${(error as Error).message}`;
   }

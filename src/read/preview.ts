@@ -103,6 +103,9 @@ export interface PreviewImage {
   readonly captionHeight: number;
   /** The gap between tiles and around the sheet, in pixels. */
   readonly gap: number;
+  /** Tiles left without an image (no image feature, a raw tensor with no shape, bytes that do not decode), with why. */
+  readonly blankTiles: readonly { readonly tile: number; readonly reason: string }[];
+  /** Everything worth telling a user: no font for captions, and each blank tile (`tile <i>: <why>`). */
   readonly warnings: readonly string[];
 }
 
@@ -129,6 +132,7 @@ export async function renderPreview(records: readonly Features[], options: Previ
   const columns = Math.max(1, options.columns === undefined ? Math.ceil(Math.sqrt(records.length)) : positiveInt('columns', options.columns, 1));
   const rows = Math.max(1, Math.ceil(records.length / columns));
   const warnings: string[] = [];
+  const blankTiles: { tile: number; reason: string }[] = [];
   // Probed once per process: the answer depends on the machine's fonts, not on the records.
   const text = options.probeText === undefined ? await (textWorks ??= probeTextRendering()) : await options.probeText();
   if (!text) warnings.push('SVG text does not render here (no font found by libvips/fontconfig): tiles have no captions or box names');
@@ -140,11 +144,14 @@ export async function renderPreview(records: readonly Features[], options: Previ
   // One tile at a time: sharp's pool decodes each image with all cores, and memory stays one tile.
   for (const [i, features] of records.entries()) {
     const { png, warning } = await renderTile(features, previewClassOf(features) ?? '', settings);
-    if (warning !== null) warnings.push(`tile ${i}: ${warning}`);
+    if (warning !== null) {
+      warnings.push(`tile ${i}: ${warning}`);
+      blankTiles.push({ tile: i, reason: warning });
+    }
     layers.push({ input: png, left: GAP + (i % columns) * (size + GAP), top: GAP + Math.floor(i / columns) * (size + captionHeight + GAP) });
   }
   const sheet = loadSharp()({ create: { width, height, channels: 3, background: '#000000' } }).composite(layers);
-  return { png: await sheet.png().toBuffer(), width, height, columns, rows, tileSize: size, captionHeight, gap: GAP, warnings };
+  return { png: await sheet.png().toBuffer(), width, height, columns, rows, tileSize: size, captionHeight, gap: GAP, blankTiles, warnings };
 }
 
 /**

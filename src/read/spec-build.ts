@@ -1,6 +1,7 @@
 /** From per-key statistics to the parsing spec: FixedLen/VarLen, defaults, images to decode, raw tensors to reshape. */
 import type { Spec, SpecFeature, SpecImage, SpecKeyStats, SpecOptions, SpecRaw, SpecStats } from './spec.js';
 import { invalidParameterError } from '../errors.js';
+import { TF_DECODABLE, type SourceFormat } from '../image/index.js';
 
 const DTYPES = { bytes: 'string', float: 'float32', int64: 'int64' } as const;
 const RAW_DTYPES = new Set(['uint8', 'uint16', 'float32']);
@@ -40,7 +41,7 @@ export function buildSpec(stats: SpecStats, options: SpecOptions = {}): Spec {
       continue;
     }
     if (k.records < stats.records) notes.push(`${JSON.stringify(k.key)} is missing from ${stats.records - k.records} records: decode_image fails on their empty default, filter them first`);
-    images.push(describeImage(k));
+    images.push(describeImage(k, notes));
   }
   const raws: SpecRaw[] = [];
   for (const k of stats.keys) {
@@ -111,11 +112,29 @@ function describeFeature(k: SpecKeyStats, total: number): SpecFeature {
   return { key: k.key, kind: 'fixed', dtype, shape, defaultValue, records: k.records };
 }
 
-function describeImage(k: SpecKeyStats): SpecImage {
+/**
+ * The channels TensorFlow's decode_image accepts per format (decode_image_op.cc, DecodeImageV2Op):
+ * JPEG refuses 4 ("JPEG does not support 4 channels"), GIF takes only 3, BMP refuses 1.
+ */
+const TF_CHANNELS: Readonly<Record<string, readonly number[]>> = { jpeg: [1, 3], gif: [3], bmp: [3, 4], png: [1, 3, 4] };
+
+function describeImage(k: SpecKeyStats, notes: string[]): SpecImage {
   const image = k.image as NonNullable<SpecKeyStats['image']>;
-  // decode_image takes 0, 1, 3 or 4 channels: grey+alpha (2) widens to RGBA, mixed grey and colour to RGB.
-  const channels = image.maxChannels === 1 ? 1 : image.maxChannels === 2 || image.maxChannels >= 4 ? 4 : 3;
-  return { key: k.key, channels, dtype: image.sixteenBit ? 'uint16' : 'uint8', formats: image.formats };
+  const accepts = (c: number): boolean => image.formats.every((f) => TF_CHANNELS[f]?.includes(c) ?? true);
+  // One channels value for the whole key, so every decoded image has the same depth: grey stays grey,
+  // alpha (grey+alpha widens to RGBA) is kept, unless a format in the key cannot be decoded that way.
+  const wanted = image.maxChannels === 1 ? 1 : image.maxChannels === 2 || image.maxChannels >= 4 ? 4 : 3;
+  const channels = accepts(wanted) ? wanted : 3;
+  const quoted = JSON.stringify(k.key);
+  if (channels !== wanted) {
+    const refusing = image.formats.filter((f) => TF_CHANNELS[f]?.includes(wanted) === false).map((f) => f.toUpperCase()).join(', ');
+    notes.push(wanted === 4
+      ? `${quoted} has images with alpha, but decode_image cannot give ${refusing} 4 channels: decoded as RGB, alpha dropped`
+      : `${quoted} holds only grey images, but decode_image cannot give ${refusing} 1 channel: decoded as RGB`);
+  }
+  const foreign = image.formats.filter((f) => !TF_DECODABLE.has(f as SourceFormat));
+  if (foreign.length > 0) notes.push(`${quoted} holds ${foreign.join(', ')} images: tf.io.decode_image reads BMP, GIF, JPEG and PNG`);
+  return { key: k.key, channels: channels as SpecImage['channels'], dtype: image.sixteenBit ? 'uint16' : 'uint8', formats: image.formats };
 }
 
 function isFixedInt(k: SpecKeyStats | undefined, count?: number): boolean {

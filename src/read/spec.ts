@@ -49,7 +49,7 @@ export interface SpecFeature {
 /** An encoded-image key and how to decode it. */
 export interface SpecImage {
   readonly key: string;
-  /** decode_image's channels: 1 when every image is grey, 4 when any has alpha, else 3. */
+  /** decode_image's channels: 1 when every image is grey, 4 when any has alpha, else 3; 3 where a format in the key cannot take that (JPEG 4, GIF 1 or 4, BMP 1). */
   readonly channels: 1 | 3 | 4;
   readonly dtype: 'uint8' | 'uint16';
   readonly formats: readonly string[];

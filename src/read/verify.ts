@@ -5,6 +5,7 @@ import { checkTfDecodable, decodeBmp, DEFAULT_MAX_PIXELS, loadSharp, sniffFormat
 import { openRecordStream, readRecords } from '../record/index.js';
 import { describeForeignFile, readExamples } from './examples.js';
 import { isLmdbDir } from '../sinks/record-files.js';
+import { checkRecordBoxes, type BoxLabels } from './verify-boxes.js';
 
 /** One problem found, located exactly. */
 export interface VerifyProblem {
@@ -15,7 +16,8 @@ export interface VerifyProblem {
   readonly recordIndex: number | null;
   /**
    * Stable kind: 'not-a-tfrecord' (the file starts like an image), 'corrupt-length', 'corrupt-data',
-   * 'corrupt-compression', 'truncated', 'too-large', 'not-an-example', 'image', 'raw-size', 'unreadable'.
+   * 'corrupt-compression', 'truncated', 'too-large', 'not-an-example', 'image', 'raw-size', 'box'
+   * (object-detection lists: unequal lengths, a corner outside [0, 1], min >= max, a class outside `labels`), 'unreadable'.
    */
   readonly kind: string;
   readonly message: string;
@@ -47,6 +49,8 @@ export interface VerifyOptions {
   readonly maxPixels?: number;
   /** Called for each problem as it is found (for streaming output). */
   readonly onProblem?: (problem: VerifyProblem) => void;
+  /** The label map object-detection boxes' class/label and class/text must be in (`--labels`). */
+  readonly labels?: BoxLabels;
 }
 
 /** Keys that must hold an encoded image. */
@@ -126,6 +130,7 @@ export async function verifyFiles(files: readonly string[], options: VerifyOptio
           sequenceExamples++;
           continue;
         }
+        for (const message of checkRecordBoxes(example.features, options.labels ?? null)) add({ ...where, kind: 'box', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });
         if (options.decode === true) {
           for (const message of await checkImages(example.features, maxPixels)) {
             add({ ...where, kind: 'image', message: `${file}: record ${record.index} at offset ${record.offset}: ${message}` });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnCliSync } from '../helpers/cli.js';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { verifyFiles } from '../../src/read/verify.js';
 import { extractImages } from '../../src/read/extract.js';
 import { decodeBlobProto, decodeDatum, encodeDatum } from '../../src/datum/index.js';
 import { formatHumanSummary } from '../../src/cli/report.js';
-import { InvalidOptionError, OutputExistsError } from '../../src/errors.js';
+import { DataError, InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 import { decodeBmp24 } from '../image/helpers.js';
 import { lmdbSkipReason, readDb } from './lmdb-helpers.js';
 
@@ -22,7 +22,6 @@ const skip = lmdbSkipReason();
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'caffe-'));
@@ -132,8 +131,8 @@ test('--encode jpeg|png: files already in that format pass through as Caffe does
 
 test('a run killed by SIGKILL mid-database leaves no database under the final name; the next run cleans its temp folder', { skip }, async () => {
   const out = await tempDir();
-  const args = ['--import', 'tsx', BIN, 'convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
-  const killed = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, IMG2TFRECORD_FAULT: 'commit:2' } });
+  const args = ['convert', SAMPLE, '-o', out, '--target', 'caffe-lmdb', '--commit-every', '2', '--encode', 'keep', '--quiet'];
+  const killed = spawnCliSync(args, { env: { IMG2TFRECORD_FAULT: 'commit:2' } });
   assert.equal(killed.signal, 'SIGKILL');
   const left = await readdir(out);
   assert.ok(!left.includes('train_lmdb'), `no final database after the kill: ${left.join(', ')}`);
@@ -159,7 +158,7 @@ test('--mean of encoded datums decodes them as compute_image_mean does; images o
 
   const mixed = await tempDir();
   await assert.rejects(convert({ input: SAMPLE, output: mixed, target: 'caffe-lmdb', encode: 'keep', mean: join(mixed, 'mean.binaryproto') }),
-    (e: unknown) => e instanceof InvalidOptionError && /--mean needs all images the same size: animals\/shira_bird8\.bmp is 192x144x3, but animals\/HappyFish\.jpg is 259x194x3/.test(e.message));
+    (e: unknown) => e instanceof DataError && e.code === 'ERR_DATA' && /--mean needs all images the same size: animals\/shira_bird8\.bmp is 192x144x3, but animals\/HappyFish\.jpg is 259x194x3/.test(e.message));
   assert.deepEqual(await readdir(mixed), [], 'no database and no mean file');
 });
 
@@ -205,7 +204,7 @@ test('multi-valued or float labels need --label-to float_data', { skip }, async 
   await copyFile(join(SAMPLE, 'animals/HappyFish.jpg'), join(dir, 'a.jpg'));
   await writeFile(join(dir, 'm.jsonl'), '{"path": "a.jpg", "label": [0.5, 2]}\n');
   await assert.rejects(convert({ manifest: join(dir, 'm.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
-    (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: Caffe's Datum holds one int32 label.*--label-to float_data/.test(e.message));
+    (e: unknown) => e instanceof DataError && e.code === 'ERR_DATA' && /a\.jpg: Caffe's Datum holds one int32 label.*--label-to float_data/.test(e.message));
   const out = await tempDir();
   await convert({ manifest: join(dir, 'm.jsonl'), output: out, target: 'caffe-lmdb', labelTo: 'float_data' });
   const datum = decodeDatum((readDb(join(out, 'train_lmdb'))[0] as { value: Buffer }).value);
@@ -214,7 +213,7 @@ test('multi-valued or float labels need --label-to float_data', { skip }, async 
   // A single integer label beyond int32 does not fit either, and is said so up front.
   await writeFile(join(dir, 'big.jsonl'), '{"path": "a.jpg", "label": 5000000000}\n');
   await assert.rejects(convert({ manifest: join(dir, 'big.jsonl'), output: await tempDir(), target: 'caffe-lmdb' }),
-    (e: unknown) => e instanceof InvalidOptionError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
+    (e: unknown) => e instanceof DataError && /a\.jpg: .*\[5000000000\].*--label-to float_data/.test(e.message));
 });
 
 test('LmdbSink: commits in batches, the map grows from a tiny start, abort leaves nothing, no silent overwrite', { skip }, async () => {
@@ -246,7 +245,7 @@ test('MeanAccumulator matches a hand computation and names a file of another siz
   mean.add(Uint8Array.from([255, 0, 1, 2]), 1, 2, 2, 'c.png');
   const expected = [265 / 3, 20 / 3, 31 / 3, 14];
   mean.result().data.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] as number)) < 1e-4, `${v} vs ${expected[i]}`));
-  assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof InvalidOptionError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
+  assert.throws(() => mean.add(new Uint8Array(12), 3, 2, 2, 'd.png'), (e: unknown) => e instanceof DataError && /d\.png is 2x2x3, but a\.png is 2x2x1/.test(e.message));
 });
 
 test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel datums, never a "flattening" internal error', { skip }, async () => {
@@ -268,12 +267,9 @@ test('caffe-lmdb: a CIELab TIFF and RGB data tagged MinIsBlack become 3-channel 
 
 /** The CLI as a user runs it, with node-lmdb replaced by `lmdbModule` (a missing name, a broken binary). */
 function runWithout(lmdbModule: string | null, args: string[]): { status: number | null; stderr: string } {
-  const env = { ...process.env };
   // Where node-lmdb really is missing (CI's --omit=optional run), the real one is what is tested.
-  if (lmdbModule === null) delete env.IMG2TFRECORD_LMDB_MODULE;
-  else env.IMG2TFRECORD_LMDB_MODULE = lmdbModule;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
-  return { status: child.status, stderr: child.stderr };
+  const child = spawnCliSync(args, { env: { IMG2TFRECORD_LMDB_MODULE: lmdbModule ?? undefined } });
+  return { status: child.code, stderr: child.stderr };
 }
 
 function assertOneLineFix(stderr: string, reason: RegExp): void {

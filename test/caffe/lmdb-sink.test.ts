@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, open, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LmdbSink, caffeKey } from '../../src/caffe/lmdb-sink.js';
+import { convert } from '../../src/convert/convert.js';
 import { decodeDatum, encodeDatum } from '../../src/datum/index.js';
 import { OutputExistsError } from '../../src/errors.js';
 import { lmdbSkipReason, readDb as readAll } from './lmdb-helpers.js';
 
 const skip = lmdbSkipReason();
+const SAMPLE = fileURLToPath(new URL('../../fixtures/sample', import.meta.url));
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'lmdb-sink-'));
@@ -63,13 +66,22 @@ test('the file is LMDB data format 1, the one the LMDB 0.9 linked by Caffe reads
   assert.equal(head.readUInt32LE(20), 1);
 });
 
-test('the key number counts written records only, so skipped inputs leave no gap', { skip }, async () => {
-  const root = await tempDir();
-  const sink = new LmdbSink({ dir: join(root, 'db'), overwrite: false, commitEvery: 1000, initialMapSize: 1 << 20 });
-  // Inputs 0, 2 and 5 of a run where the others were bad: the caller only writes the good ones.
-  for (const name of ['a/0.png', 'a/2.png', 'b/5.png']) await sink.write({ payload: encodeDatum({ label: 0 }), shard: 0, relPath: name });
-  await sink.finish();
-  assert.deepEqual(readAll(join(root, 'db')).map((r) => r.key), ['00000000_a/0.png', '00000001_a/2.png', '00000002_b/5.png']);
+test('the key number counts written records only, so skipped inputs leave no gap (a convert run with bad files among good ones)', { skip }, async () => {
+  // Through convert, where inputs really are skipped: the sink alone never sees a skipped input.
+  const input = await tempDir();
+  await mkdir(join(input, 'a'));
+  await mkdir(join(input, 'b'));
+  await copyFile(join(SAMPLE, 'graphics/d.png'), join(input, 'a/0.png'));
+  await writeFile(join(input, 'a/1.png'), 'not a PNG');
+  await copyFile(join(SAMPLE, 'graphics/swiss.png'), join(input, 'a/2.png'));
+  await writeFile(join(input, 'b/3.jpg'), 'not a JPEG');
+  await writeFile(join(input, 'b/4.jpg'), 'not a JPEG either');
+  await copyFile(join(SAMPLE, 'animals/HappyFish.jpg'), join(input, 'b/5.jpg'));
+  const out = await tempDir();
+  const summary = await convert({ input, output: out, target: 'caffe-lmdb', encode: 'keep', jobs: 2 });
+  assert.equal(summary.skipped, 3);
+  assert.deepEqual(summary.errors.map((e) => e.path).sort(), ['a/1.png', 'b/3.jpg', 'b/4.jpg']);
+  assert.deepEqual(readAll(join(out, 'train_lmdb')).map((r) => r.key), ['00000000_a/0.png', '00000001_a/2.png', '00000002_b/5.jpg']);
 });
 
 test('abort leaves neither the final folder nor the temp folder', { skip }, async () => {

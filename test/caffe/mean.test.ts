@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeanAccumulator } from '../../src/caffe/mean.js';
 import { decodeBlobProto, encodeBlobProto } from '../../src/datum/index.js';
-import { InvalidOptionError } from '../../src/errors.js';
+import { DataError } from '../../src/errors.js';
 
 test('the mean of three 2-channel 1x2 CHW images equals a hand computation', () => {
   const mean = new MeanAccumulator();
@@ -32,10 +32,10 @@ test('an image of another size is named, with the size expected and the fix', ()
   mean.add(new Uint8Array(3 * 64 * 64), 3, 64, 64, 'first.png');
   assert.throws(
     () => mean.add(new Uint8Array(3 * 80 * 100), 3, 80, 100, 'a.jpg'),
-    (e: unknown) => e instanceof InvalidOptionError && e.code === 'ERR_INVALID_OPTION' && /--mean needs all images the same size/.test(e.message) && /a\.jpg is 100x80/.test(e.message) && /64x64/.test(e.message) && /--resize/.test(e.message),
+    (e: unknown) => e instanceof DataError && e.code === 'ERR_DATA' && /--mean needs all images the same size/.test(e.message) && /a\.jpg is 100x80/.test(e.message) && /64x64/.test(e.message) && /--resize/.test(e.message),
   );
 });
 
 test('no image: result() says there is no mean', () => {
-  assert.throws(() => new MeanAccumulator().result(), InvalidOptionError);
+  assert.throws(() => new MeanAccumulator().result(), (e: unknown) => e instanceof DataError && /no image was converted/.test(e.message));
 });

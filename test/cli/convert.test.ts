@@ -1,22 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { runCliTest, spawnCli, spawnCliSync, type CliResult } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
-function run(args: string[], input?: string): { code: number | null; stdout: string; stderr: string; raw: Buffer } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], {
-    cwd: ROOT, input, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
+function run(args: string[], input?: string): Promise<CliResult> {
+  return runCliTest(args, input === undefined ? {} : { input });
 }
 
 async function tempDir(): Promise<string> {
@@ -25,7 +22,7 @@ async function tempDir(): Promise<string> {
 
 test('convert exits 0 and prints a human summary on stderr; --json prints only JSON on stdout', async () => {
   const out = await tempDir();
-  const r = run(['convert', SAMPLE, '-o', out, '--json']);
+  const r = await run(['convert', SAMPLE, '-o', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.records, 7);
@@ -37,55 +34,55 @@ test('exit 3 when inputs were skipped, and the skipped file is named', async () 
   const input = await tempDir();
   await cp(SAMPLE, input, { recursive: true });
   await writeFile(join(input, 'animals', 'bad.jpg'), 'this is text, not a JPEG');
-  const r = run(['convert', input, '-o', await tempDir()]);
+  const r = await run(['convert', input, '-o', await tempDir()]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /animals\/bad\.jpg/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   // --ok-if-skipped: a CI step under set -o pipefail passes; the skipped file is still reported.
-  const ok = run(['convert', input, '-o', await tempDir(), '--ok-if-skipped', '--json']);
+  const ok = await run(['convert', input, '-o', await tempDir(), '--ok-if-skipped', '--json']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(JSON.parse(ok.stdout).errors.map((e: { path: string }) => e.path), ['animals/bad.jpg']);
   // A worker names the summary file it really writes.
   const out = await tempDir();
-  const worker = run(['convert', input, '-o', out, '--shards', '2', '--worker', '0/2', '--quiet']);
+  const worker = await run(['convert', input, '-o', out, '--shards', '2', '--worker', '0/2', '--quiet']);
   assert.equal(worker.code, 3, worker.stderr);
   assert.ok(worker.stderr.includes(`(see ${join(out, 'dataset.0-of-2.json')})`), worker.stderr);
   assert.ok((await readdir(out)).includes('dataset.0-of-2.json'));
 });
 
 test('exit 2 on usage errors with a message naming the flag, no stack trace', async () => {
-  const bad = run(['convert', SAMPLE, '-o', await tempDir(), '--quality', '0']);
+  const bad = await run(['convert', SAMPLE, '-o', await tempDir(), '--quality', '0']);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, "error: option '--quality <n>' argument '0' is invalid. --quality takes an integer from 1 to 100.\n(run with --help for usage)\n");
-  const missing = run(['convert', join(SAMPLE, 'nope'), '-o', await tempDir()]);
+  const missing = await run(['convert', join(SAMPLE, 'nope'), '-o', await tempDir()]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /input folder not found/);
   assert.doesNotMatch(missing.stderr, /\n\s+at /);
-  const noOut = run(['convert', SAMPLE]);
+  const noOut = await run(['convert', SAMPLE]);
   assert.equal(noOut.code, 2);
-  const conflict = run(['convert', SAMPLE, '-o', '-', '--json']);
+  const conflict = await run(['convert', SAMPLE, '-o', '-', '--json']);
   assert.equal(conflict.code, 2);
   // Values checked by the library are worded with the flag, not as JavaScript.
-  const size = run(['convert', SAMPLE, '-o', await tempDir(), '--shard-size', '10XB']);
+  const size = await run(['convert', SAMPLE, '-o', await tempDir(), '--shard-size', '10XB']);
   assert.equal(size.code, 2);
   assert.equal(size.stderr, 'img2tfrecord: --shard-size: "10XB" is not a size; use e.g. 256MB\n');
-  const stdout = run(['convert', SAMPLE, '-o', '-', '--records-per-shard', '2']);
+  const stdout = await run(['convert', SAMPLE, '-o', '-', '--records-per-shard', '2']);
   assert.equal(stdout.code, 2);
   assert.match(stdout.stderr, /--shards, --shard-size and --records-per-shard need a folder/);
 });
 
 test('exit 2 (usage) and nothing left behind when output exists without --overwrite', async () => {
   const out = await tempDir();
-  assert.equal(run(['convert', SAMPLE, '-o', out]).code, 0);
+  assert.equal((await run(['convert', SAMPLE, '-o', out])).code, 0);
   const before = (await readdir(out)).sort();
-  const again = run(['convert', SAMPLE, '-o', out, '--shards', '2']);
+  const again = await run(['convert', SAMPLE, '-o', out, '--shards', '2']);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already exists; pass --overwrite/);
   assert.deepEqual((await readdir(out)).sort(), before);
 });
 
 test('-o - writes one TFRecord stream to stdout and the summary to stderr', async () => {
-  const r = run(['convert', SAMPLE, '-o', '-']);
+  const r = await run(['convert', SAMPLE, '-o', '-']);
   assert.equal(r.code, 0, r.stderr);
   // First frame: 8-byte length, then its masked CRC; the stream holds 7 records.
   assert.ok(r.raw.length > 7 * 16);
@@ -101,8 +98,8 @@ test('-o - writes one TFRecord stream to stdout and the summary to stderr', asyn
   assert.match(r.stderr, /7 records/);
 });
 
-test('--help documents exit codes and every flag has a description', () => {
-  const r = run(['convert', '--help']);
+test('--help documents exit codes and every flag has a description', async () => {
+  const r = await run(['convert', '--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Exit codes:/);
   for (const flag of ['--shards', '--shard-size', '--records-per-shard', '--compression', '--include', '--exclude', '--follow-symlinks',
@@ -112,8 +109,8 @@ test('--help documents exit codes and every flag has a description', () => {
   assert.match(r.stdout, /4:4:4/);
 });
 
-test('--help lists every image flag and states the JPEG chroma subsampling and baseline (not progressive) coding', () => {
-  const r = run(['convert', '--help']);
+test('--help lists every image flag and states the JPEG chroma subsampling and baseline (not progressive) coding', async () => {
+  const r = await run(['convert', '--help']);
   assert.equal(r.code, 0);
   for (const flag of ['--encode', '--quality', '--chroma-subsampling', '--png-compression', '--dtype', '--scale', '--layout', '--channel-order',
     '--no-auto-orient', '--depth', '--density', '--resize', '--fit', '--resize-shorter', '--center-crop', '--kernel', '--no-enlarge',
@@ -126,7 +123,7 @@ test('--help lists every image flag and states the JPEG chroma subsampling and b
 
 test('image flags reach the image step: Caffe-style raw, float32 0..1, and --depth 16 refused for JPEG', async () => {
   const out = await tempDir();
-  const r = run(['convert', SAMPLE, '-o', out, '--json', '--encode', 'raw', '--layout', 'chw', '--channel-order', 'bgr', '--dtype', 'float32',
+  const r = await run(['convert', SAMPLE, '-o', out, '--json', '--encode', 'raw', '--layout', 'chw', '--channel-order', 'bgr', '--dtype', 'float32',
     '--scale', '1', '--resize', '8x6', '--fit', 'fill', '--kernel', 'nearest', '--channels', '3', '--background', 'white', '--no-auto-orient', '--max-pixels', '6000000']);
   assert.equal(r.code, 0, r.stderr);
   const image = JSON.parse(r.stdout).options.image;
@@ -134,10 +131,10 @@ test('image flags reach the image step: Caffe-style raw, float32 0..1, and --dep
     [image.encode, image.layout, image.channelOrder, image.dtype, image.scale, image.resize, image.fit, image.kernel, image.channels, image.background, image.autoOrient, image.maxPixels],
     ['raw', 'chw', 'bgr', 'float32', 1, { width: 8, height: 6 }, 'fill', 'nearest', 3, { r: 255, g: 255, b: 255 }, false, 6000000],
   );
-  const depth = run(['convert', SAMPLE, '-o', await tempDir(), '--depth', '16', '--encode', 'jpeg']);
+  const depth = await run(['convert', SAMPLE, '-o', await tempDir(), '--depth', '16', '--encode', 'jpeg']);
   assert.equal(depth.code, 2);
   assert.match(depth.stderr, /Expected --encode png or raw for --depth 16 but received --encode jpeg/);
-  const crop = run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
+  const crop = await run(['convert', SAMPLE, '-o', await tempDir(), '--center-crop', '0x5']);
   assert.equal(crop.code, 2);
   assert.match(crop.stderr, /--center-crop/);
 });
@@ -160,11 +157,9 @@ test('SIGINT / SIGTERM mid-run (a real child process): exit 130 / 143, temp file
     // stuck disk) at the last input does, mid-shard.
     execFileSync('mkfifo', [join(input, 'z', 'pipe.jpg')]);
     const out = join(root, 'out');
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'convert', input, '-o', out, '--jobs', '1'], {
-      cwd: ROOT, env: { ...process.env, CI: 'true', IMG2TFRECORD_FAULT: 'read:2:STALL' }, stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawnCli(['convert', input, '-o', out, '--jobs', '1'], { env: { IMG2TFRECORD_FAULT: 'read:2:STALL' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
     const names = async (): Promise<string[]> => readdir(out).catch(() => []);
     await until(async () => (await names()).some((n) => n.includes('.tmp-')), child, 'a shard was opened');
@@ -182,13 +177,13 @@ test('--strict: exit 1 at the first bad input and no output at all', async () =>
   await cp(SAMPLE, input, { recursive: true });
   await writeFile(join(input, 'animals', 'bad.jpg'), 'this is text, not a JPEG');
   const out = join(await tempDir(), 'out');
-  const r = run(['convert', input, '-o', out, '--strict']);
+  const r = await run(['convert', input, '-o', out, '--strict']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /stopped by --strict: animals\/bad\.jpg/);
   await assert.rejects(readdir(out), /ENOENT/, 'the output folder the run made is removed too');
   // A folder that existed before the run is left in place (empty, as it was).
   await mkdir(out);
-  assert.equal(run(['convert', input, '-o', out, '--strict']).code, 1);
+  assert.equal((await run(['convert', input, '-o', out, '--strict'])).code, 1);
   assert.deepEqual(await readdir(out), []);
 });
 
@@ -198,7 +193,7 @@ test('summary: found = converted + skipped + ignored in the human summary, --jso
   await writeFile(join(input, 'animals', 'bad.jpg'), 'this is text, not a JPEG');
   await writeFile(join(input, 'documents', 'notes.txt'), 'not an image');
   const out = await tempDir();
-  const r = run(['convert', input, '-o', out, '--json', '--shards', '2']);
+  const r = await run(['convert', input, '-o', out, '--json', '--shards', '2']);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /found 9 = 7 converted \+ 1 skipped \+ 1 ignored/);
   const summary = JSON.parse(r.stdout);
@@ -228,29 +223,29 @@ test('--include / --exclude are repeatable; extensions are case-insensitive; dot
   await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'dog', 'd.PNG'));
   await cp(join(SAMPLE, 'graphics', 'swiss.png'), join(input, 'dog', 'skip.png'));
   await cp(join(SAMPLE, 'graphics', 'd.png'), join(input, 'cat', '.thumbs', 'x.png'));
-  const all = run(['convert', input, '-o', await tempDir(), '--json', '-q']);
+  const all = await run(['convert', input, '-o', await tempDir(), '--json', '-q']);
   assert.equal(all.code, 0, all.stderr);
   assert.deepEqual([JSON.parse(all.stdout).found, JSON.parse(all.stdout).records], [4, 4]);
-  const r = run(['convert', input, '-o', await tempDir(), '--json', '-q',
+  const r = await run(['convert', input, '-o', await tempDir(), '--json', '-q',
     '--include', 'cat/**', '--include', 'dog/**', '--exclude', '**/skip.png', '--exclude', '**/nested/**']);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.equal(summary.records, 2);
   assert.deepEqual(summary.labels, ['cat', 'dog']);
   const out = await tempDir();
-  assert.equal(run(['convert', input, '-o', out, '--include', 'cat/**', '-q']).code, 0);
-  const dump = run(['dump', out, '--keys', 'image/filename,image/class/text,image/format']);
+  assert.equal((await run(['convert', input, '-o', out, '--include', 'cat/**', '-q'])).code, 0);
+  const dump = await run(['dump', out, '--keys', 'image/filename,image/class/text,image/format']);
   const records = dump.stdout.trim().split('\n').map((l) => JSON.parse(l).features);
   assert.deepEqual(records.map((f) => f['image/filename'].values[0]), ['cat/A.JPEG', 'cat/nested/b.Jpg']);
   assert.deepEqual(records.map((f) => f['image/class/text'].values[0]), ['cat', 'cat'], 'nested folders take their top-level class');
   assert.deepEqual(records.map((f) => f['image/format'].values[0]), ['jpeg', 'jpeg']);
 });
 
-test('-o - with --compression gzip writes one GZIP stream of the framed records to stdout', () => {
-  const r = run(['convert', SAMPLE, '-o', '-', '--compression', 'gzip', '-q']);
+test('-o - with --compression gzip writes one GZIP stream of the framed records to stdout', async () => {
+  const r = await run(['convert', SAMPLE, '-o', '-', '--compression', 'gzip', '-q']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual([...r.raw.subarray(0, 2)], [0x1f, 0x8b]);
-  const plain = run(['convert', SAMPLE, '-o', '-', '-q']);
+  const plain = await run(['convert', SAMPLE, '-o', '-', '-q']);
   assert.ok(gunzipSync(r.raw).equals(plain.raw), 'the gzip stream holds exactly the plain stream');
 });
 
@@ -260,10 +255,10 @@ test('--split on a pre-split tree is refused naming the flags; --resplit re-spli
     await mkdir(join(input, split, 'animals'), { recursive: true });
     await cp(join(SAMPLE, 'animals'), join(input, split, 'animals'), { recursive: true });
   }
-  const refused = run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5']);
+  const refused = await run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5']);
   assert.equal(refused.code, 2, refused.stderr);
   assert.equal(refused.stderr, 'img2tfrecord: --split: the input folder is pre-split (train/, val/); drop --split to keep those folders as the splits, or add --resplit to pool and re-split them\n');
-  const resplit = run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5', '--resplit', '--json']);
+  const resplit = await run(['convert', input, '-o', await tempDir(), '--split', 'train=0.5,test=0.5', '--resplit', '--json']);
   assert.equal(resplit.code, 0, resplit.stderr);
   assert.deepEqual(Object.keys(JSON.parse(resplit.stdout).splits), ['train', 'test']);
 });
@@ -271,9 +266,9 @@ test('--split on a pre-split tree is refused naming the flags; --resplit re-spli
 test('--resume says how many complete shards it kept, and images/s counts only the files it converted', async () => {
   const out = await tempDir();
   const args = ['convert', SAMPLE, '-o', out, '--records-per-shard', '1', '--jobs', '1'];
-  const killed = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', IMG2TFRECORD_FAULT: 'shard:4' } });
-  assert.equal(killed.status, null, 'killed');
-  const resumed = run([...args, '--resume']);
+  const killed = spawnCliSync(args, { env: { IMG2TFRECORD_FAULT: 'shard:4' } });
+  assert.equal(killed.code, null, 'killed');
+  const resumed = await run([...args, '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   const match = /resumed: kept (\d+) complete shards \((\d+) records\) from the earlier run; converted (\d+) inputs/.exec(resumed.stderr);
   assert.ok(match !== null, resumed.stderr);

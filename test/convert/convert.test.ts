@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readdir, readFile, writeFile, symlink } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,10 +151,12 @@ test('bad inputs are reported and counted; the run goes on; --strict stops and l
   assert.equal(summary.ignored, 1);
   assert.equal(summary.found, summary.records + summary.skipped + summary.ignored);
 
+  // An existing (empty) output folder: it must be there, still empty, after the run, so an
+  // unreadable or never-made folder cannot pass for a clean one.
   const strictOut = join(await tempDir(), 'out');
+  await mkdir(strictOut);
   await assert.rejects(convert({ input, output: strictOut, strict: true }), StrictModeError);
-  const left = await readdir(strictOut).catch(() => []);
-  assert.deepEqual(left, [], 'no shard, temp file or summary left behind');
+  assert.deepEqual(await readdir(strictOut), [], 'no shard, temp file or summary left behind');
 });
 
 test('existing output is never replaced without overwrite; overwrite removes stale shards', async () => {
@@ -168,12 +171,22 @@ test('existing output is never replaced without overwrite; overwrite removes sta
 test('an aborted run leaves no file under a final name and removes its temp files', async () => {
   const out = join(await tempDir(), 'out');
   const controller = new AbortController();
-  let seen = 0;
+  let during: string[] = [];
   await assert.rejects(convert({ input: SAMPLE, output: out, jobs: 1 }, {
     signal: controller.signal,
-    onProgress: () => { if (++seen === 2) controller.abort('SIGINT'); },
+    // Aborted once a shard is open (its temp file on disk), mid-run.
+    onProgress: () => {
+      if (controller.signal.aborted) return;
+      const names = readdirSync(out);
+      if (names.some((n) => n.includes('.tmp-'))) {
+        during = names;
+        controller.abort('SIGINT');
+      }
+    },
   }), InterruptedError);
-  assert.deepEqual(await readdir(out).catch(() => []), []);
+  assert.ok(during.some((n) => n.includes('.tmp-')), `the run had a shard open when aborted: ${during.join(', ')}`);
+  // The folder the run made is removed with everything in it.
+  await assert.rejects(readdir(out), /ENOENT/);
 });
 
 test('no class folders: records carry no label features and no labels.txt is written', async () => {

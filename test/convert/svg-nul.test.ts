@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../../src/errors.js';
 import { checkSvgText, serialiseSvg } from '../../src/image/svg-guard.js';
+import { spawnCliSync } from '../helpers/cli.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CHECK_SVG = new URL('../../fixtures/images/graphics/check.svg', import.meta.url).pathname;
 
 test('an SVG with NUL bytes is refused before the decoder, naming the offset', async () => {
@@ -51,11 +50,9 @@ test('the NUL-byte SVG recipe, 20 x 6 copies (and malformed SVGs that reach libr
   }
   await writeFile(join(dir, 'in', 'svg', 'good.svg'), svg, 'latin1');
   // A child process: a native crash must fail this test, not take the test runner down with it.
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'convert', join(dir, 'in'), '-o', join(dir, 'out'), '--jobs', '6', '--json', '-q'], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 2 ** 20,
-  });
+  const run = spawnCliSync(['convert', join(dir, 'in'), '-o', join(dir, 'out'), '--jobs', '6', '--json', '-q']);
   assert.equal(run.signal, null, `crashed with ${run.signal}: ${run.stderr}`);
-  assert.equal(run.status, 3, run.stderr);
+  assert.equal(run.code, 3, run.stderr);
   const summary = JSON.parse(run.stdout) as { found: number; records: number; errors: { path: string; problem: string; reason: string }[] };
   assert.equal(summary.found, 151);
   assert.equal(summary.records, 1);

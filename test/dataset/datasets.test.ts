@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile, copyFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
+import { spawnCliSync } from '../helpers/cli.js';
 import { convert } from '../../src/convert/convert.js';
 import { inspectFiles } from '../../src/read/inspect.js';
 import { readExamples } from '../../src/read/examples.js';
@@ -190,8 +190,8 @@ test('schemas write the keys of the golden layouts (build_image_data, TFDS cifar
 test('convert - reads a list of paths from stdin', async () => {
   const out = await tempDir();
   const list = ['fixtures/sample/animals/HappyFish.jpg', 'fixtures/sample/people/concert.jpg', 'fixtures/sample/nope.jpg'].join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'convert', '-', '-o', out, '--json'], { cwd: ROOT, input: list, env: { ...process.env, CI: 'true' } });
-  assert.equal(r.status, 3, r.stderr.toString());
+  const r = spawnCliSync(['convert', '-', '-o', out, '--json'], { input: list });
+  assert.equal(r.code, 3, r.stderr);
   const summary = JSON.parse(r.stdout.toString());
   assert.equal(summary.records, 2);
   assert.equal(summary.errors[0].problem, 'missing-file');

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLabelMap, formatLabelsTxt, readLabelFile } from '../../src/dataset/labels.js';
+import { buildLabelMap, createLabelResolver, formatLabelsTxt, readLabelFile } from '../../src/dataset/labels.js';
 import { InputError, UnknownClassError } from '../../src/errors.js';
 
 test('classes are sorted by code unit, independent of discovery order', () => {
@@ -93,4 +93,32 @@ test('label_map.pbtxt is protobuf text format: comments, both quotes, escapes, <
     await writeFile(path, text);
     await assert.rejects(readLabelFile(path), (e: unknown) => e instanceof InputError && message.test(e.message), text);
   }
+});
+
+test('label resolver: class folders share one resolved label; names, ids and floats resolve; unknown names are problems', () => {
+  const folder = createLabelResolver(
+    [{ className: 'dog', label: null }, { className: 'cat', label: null }],
+    null, { labelOffset: 1, labels: null },
+  );
+  assert.deepEqual(folder.map, { names: ['cat', 'dog'], ids: [1, 2], offset: 1 });
+  const a = folder.resolve({ className: 'dog', label: null });
+  assert.equal(a, folder.resolve({ className: 'dog', label: null }), 'built once per class');
+  assert.deepEqual(typeof a === 'string' ? a : [a.label?.values, a.text?.values.map((v) => Buffer.from(v as Uint8Array).toString()), a.classes], [[2n], ['dog'], ['dog']]);
+
+  const rows = createLabelResolver(
+    [{ className: null, label: { type: 'bytes', values: ['x', 'y'] } }],
+    { names: ['x', 'y'], ids: null }, { labelOffset: 0, labels: 'names.txt' },
+  );
+  const multi = rows.resolve({ className: null, label: { type: 'bytes', values: ['y', 'x'] } });
+  assert.deepEqual(typeof multi === 'string' ? multi : multi.label?.values, [1n, 0n]);
+  assert.equal(rows.resolve({ className: null, label: { type: 'bytes', values: ['z'] } }), 'label "z" is not in the label list names.txt');
+  assert.equal(rows.resolve({ className: null, label: { type: 'int64', values: [7n] } }), 'label 7 is not an id in the label list names.txt');
+
+  // Bare ids (a Caffe list): named by themselves in the map, but no text feature is invented.
+  const ids = createLabelResolver([{ className: null, label: { type: 'int64', values: [3n] } }], null, { labelOffset: 0, labels: null });
+  assert.deepEqual(ids.map, { names: ['3'], ids: [3], offset: 3 });
+  const bare = ids.resolve({ className: null, label: { type: 'int64', values: [3n] } });
+  assert.deepEqual(typeof bare === 'string' ? bare : [bare.text, bare.classes], [null, ['3']]);
+  const float = ids.resolve({ className: null, label: { type: 'float', values: [0.5] } });
+  assert.deepEqual(typeof float === 'string' ? float : [float.label?.kind, float.classes], ['float', []]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DatumParseError, Img2TfrecordError, InternalError, InterruptedError } from '../../src/errors.js';
+import { DataError, DatumParseError, Img2TfrecordError, InputError, InternalError, InterruptedError, InvalidOptionError, OutputExistsError } from '../../src/errors.js';
 import { describeFailure, EXIT } from '../../src/cli/exit-codes.js';
 
 test('InternalError: code ERR_INTERNAL, the path before "internal:", the detail kept apart', () => {
@@ -25,4 +25,14 @@ test('DatumParseError: a Caffe read error of its own, not an Example parse error
   assert.equal(error.code, 'ERR_DATUM_PARSE');
   assert.equal(error.message, 'db: record 1 is not a Caffe Datum: key 00000001: index out of range');
   assert.doesNotMatch(error.message, /tf\.train\.Example/);
+});
+
+test('exit codes: data found unusable is FAILED (1); a command line to change is USAGE (2)', () => {
+  const data = new DataError('--mean needs all images the same size: b.png is 2x2x3, but a.png is 2x2x1', { path: 'b.png' });
+  assert.equal(data.code, 'ERR_DATA');
+  assert.equal(data.context.path, 'b.png');
+  assert.deepEqual(describeFailure(data), { code: EXIT.FAILED, message: data.message });
+  assert.equal(describeFailure(new InvalidOptionError('Expected at most one of shards and shardSize')).code, EXIT.USAGE);
+  assert.equal(describeFailure(new InputError('photos: no such folder')).code, EXIT.USAGE);
+  assert.equal(describeFailure(new OutputExistsError('out/train-00000-of-00001.tfrecord')).code, EXIT.USAGE);
 });

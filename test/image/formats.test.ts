@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { configureImageConcurrency, describeEncoded, describeUnknownBytes, resolveImageSettings } from '../../src/image/index.js';
 import { ImageError, InvalidOptionError } from '../../src/errors.js';
@@ -32,49 +31,14 @@ function bmp(bpp: 24 | 32, extra = 0): Buffer {
 }
 const BMP_RGB = [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255];
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-function idatOf(png: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  for (let pos = 8; pos < png.length;) {
-    const length = png.readUInt32BE(pos);
-    if (png.toString('latin1', pos + 4, pos + 8) === 'IDAT') parts.push(png.subarray(pos + 8, pos + 8 + length));
-    pos += 12 + length;
-  }
-  return Buffer.concat(parts);
-}
-/** An APNG of 2x2 solid frames; the default image is frame 1 or (hidden) not part of the animation. */
+/**
+ * APNGs of 2x2 solid frames written by PIL 9.4 (an independent encoder; see fixtures/apng/README.md):
+ * the default image is frame 1 (red, then green), or a hidden default image (red) that is not
+ * part of the animation (green, blue).
+ */
+const APNG = fileURLToPath(new URL('../../fixtures/apng/', import.meta.url));
 async function apng(defaultIsFrame: boolean): Promise<Buffer> {
-  const solid = (r: number, g: number, b: number) => sharp({ create: { width: 2, height: 2, channels: 3, background: { r, g, b } } }).png().toBuffer();
-  const [red, green, blue] = await Promise.all([solid(255, 0, 0), solid(0, 255, 0), solid(0, 0, 255)]);
-  let seq = 0;
-  const fctl = (): Buffer => {
-    const d = Buffer.alloc(26);
-    d.writeUInt32BE(seq++, 0);
-    d.writeUInt32BE(2, 4);
-    d.writeUInt32BE(2, 8);
-    d.writeUInt16BE(1, 20);
-    d.writeUInt16BE(10, 22);
-    return chunk('fcTL', d);
-  };
-  const fdat = (png: Buffer): Buffer => {
-    const s = Buffer.alloc(4);
-    s.writeUInt32BE(seq++, 0);
-    return chunk('fdAT', Buffer.concat([s, idatOf(png)]));
-  };
-  const actl = Buffer.alloc(8);
-  actl.writeUInt32BE(2, 0);
-  const parts = [red.subarray(0, 33), chunk('acTL', actl)];
-  if (defaultIsFrame) parts.push(fctl(), chunk('IDAT', idatOf(red)), fctl(), fdat(green));
-  else parts.push(chunk('IDAT', idatOf(red)), fctl(), fdat(green), fctl(), fdat(blue));
-  parts.push(chunk('IEND', Buffer.alloc(0)));
-  return Buffer.concat(parts);
+  return readFile(join(APNG, defaultIsFrame ? 'default-is-frame-1.png' : 'hidden-default.png'));
 }
 
 test('BMP: only exact 24-bit BI_RGB files pass through; the rest become PNG with the same pixels', async () => {

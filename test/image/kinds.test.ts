@@ -27,11 +27,24 @@ async function listKinds(): Promise<string[]> {
 }
 
 /** 8-bit RGBA of image bytes decoded by sharp alone; 16-bit samples become v >> 8, as libpng and PIL. */
+/** A profile-less CMYK image as TensorFlow's decode_jpeg shows it: r = (255 - k) * (255 - c) / 255, truncated. */
+async function decodeNaiveCmyk(bytes: Buffer): Promise<Rgba> {
+  const { data, info } = await sharp(bytes).rotate().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const out = Buffer.alloc(n * 4, 255);
+  for (let p = 0; p < n; p++) {
+    const white = 255 - (data[p * 4 + 3] as number);
+    for (let k = 0; k < 3; k++) out[p * 4 + k] = Math.floor((white * (255 - (data[p * 4 + k] as number))) / 255);
+  }
+  return { data: out, width: info.width, height: info.height };
+}
+
 async function decodeRgba(bytes: Buffer): Promise<Rgba> {
   if (sniffFormat(bytes) === 'bmp') return decodeBmp24(bytes);
   const meta = await sharp(bytes, { pages: 1 }).metadata();
   // keepIccProfile: stored values, not a colour-managed rendering of them.
   const image = sharp(bytes, { pages: 1 }).keepIccProfile().rotate();
+  if (meta.space === 'cmyk' && meta.depth === 'uchar' && meta.hasProfile !== true) return decodeNaiveCmyk(bytes);
   if (meta.depth === 'ushort') {
     const { data, info } = await image.toColourspace('rgb16').ensureAlpha(1).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
     const samples = new Uint16Array(Uint8Array.from(data).buffer);

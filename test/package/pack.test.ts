@@ -5,15 +5,23 @@ import { cp, mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDistFresh } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
 
-/** The package as `npm pack` sees it, built from today's src/ into a temp folder (the worktree's dist/ may be stale). */
+/**
+ * The package as `npm pack` sees it, in a temp folder: a copy of dist/ when it is built from
+ * today's src/ (`npm test` builds it first), else built from src/ here (dist/ may be stale).
+ */
 async function buildPackage(): Promise<string> {
   const dir = join(await mkdtemp(join(tmpdir(), 'pack-')), 'img2tfrecord');
   for (const name of ['package.json', 'README.md', 'LICENSE', 'proto']) await cp(join(ROOT, name), join(dir, name), { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  if (isDistFresh()) {
+    await cp(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    return dir;
+  }
   const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { encoding: 'utf8' });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   return dir;

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-// Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
 import { readExamples } from '../../src/read/examples.js';
 import { convert } from '../../src/convert/convert.js';
 import { loadLmdb } from '../../src/caffe/lmdb-module.js';

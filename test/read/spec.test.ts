@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-// Phase 2 of issue 18 moves readExamples to src/read/; only this import path changes.
 import { readExamples } from '../../src/read/examples.js';
 import { convert } from '../../src/convert/convert.js';
 import { loadLmdb } from '../../src/caffe/lmdb-module.js';
-import { gatherSpecStats, SpecGatherer, type Spec } from '../../src/read/spec.js';
+import { gatherSpecStats, SpecGatherer, type Spec, type SpecKeyStats } from '../../src/read/spec.js';
 import { buildSpec, renderSpecJson, checkRawShape } from '../../src/read/spec-build.js';
 import { renderSpecPython } from '../../src/read/spec-python.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
@@ -105,8 +104,9 @@ test('our own outputs: inception, png, raw, mnist and tfds schemas, plain and GZ
     { name: 'inception', options: {}, check: (spec) => {
       assert.equal(feature(spec, 'image/class/label').kind, 'fixed');
       assert.equal(spec.images[0]?.key, 'image/encoded');
-      // The sample has RGBA PNGs: decode to 4 channels so every image has the same depth.
-      assert.equal(spec.images[0]?.channels, 4);
+      // The sample has RGBA PNGs next to JPEGs, and decode_image refuses JPEG 4 channels: RGB for all, and a note.
+      assert.equal(spec.images[0]?.channels, 3);
+      assert.ok(spec.notes.some((n) => /alpha, but decode_image cannot give JPEG 4 channels: decoded as RGB, alpha dropped/.test(n)), spec.notes.join('; '));
     } },
     { name: 'gzip-png', options: { compression: 'gzip', encode: 'png', channels: 1 }, check: (spec, python) => {
       assert.deepEqual(spec.images[0], { key: 'image/encoded', channels: 1, dtype: 'uint8', formats: ['png'] });
@@ -155,6 +155,30 @@ test('buildSpec is pure statistics -> spec: VarLen when counts vary, fixed [n] w
   assert.match(python, /"a": tf\.io\.FixedLenFeature\(\[2\], tf\.int64, default_value=\[0\] \* 2\)/);
   assert.match(python, /TFRecordDataset\(files_zlib, compression_type="ZLIB"\)\.concatenate\(tf\.data\.TFRecordDataset\(files_none, compression_type=None\)\)/);
   assert.throws(() => checkRawShape([28, 0]), /Expected array of 1 to 4 positive integers for rawShape/);
+});
+
+test('decode_image channels follow what TensorFlow accepts per format: JPEG never 4, GIF only 3, BMP never 1', () => {
+  const imageKey = (formats: string[], minChannels: number, maxChannels: number): SpecKeyStats => ({
+    key: 'image/encoded', nonUtf8: false, kind: 'bytes', records: 2, minCount: 1, maxCount: 1,
+    image: { formats, minChannels, maxChannels, sixteenBit: false }, bytes: { minLength: 100, maxLength: 200, base64: false }, values: null,
+  });
+  const decode = (formats: string[], min: number, max: number): { channels: number; notes: readonly string[] } => {
+    const spec = buildSpec({ files: [], records: 2, sequenceExamples: 0, keys: [imageKey(formats, min, max)] });
+    return { channels: spec.images[0]?.channels ?? -1, notes: spec.notes };
+  };
+  assert.deepEqual(decode(['png'], 4, 4), { channels: 4, notes: [] });
+  assert.deepEqual(decode(['png'], 2, 2), { channels: 4, notes: [] }, 'grey+alpha widens to RGBA');
+  assert.deepEqual(decode(['jpeg', 'png'], 1, 1), { channels: 1, notes: [] });
+  assert.deepEqual(decode(['bmp', 'jpeg'], 3, 3), { channels: 3, notes: [] });
+  assert.equal(decode(['bmp', 'png'], 3, 4).channels, 4, 'BMP takes 4');
+  const jpeg = decode(['jpeg', 'png'], 3, 4);
+  assert.equal(jpeg.channels, 3);
+  assert.match(jpeg.notes.join('\n'), /cannot give JPEG 4 channels: decoded as RGB, alpha dropped/);
+  const gif = decode(['gif', 'png'], 1, 1);
+  assert.equal(gif.channels, 3);
+  assert.match(gif.notes.join('\n'), /only grey images, but decode_image cannot give GIF 1 channel/);
+  assert.equal(decode(['bmp'], 1, 1).channels, 3, 'BMP refuses 1 channel');
+  assert.match(decode(['png', 'webp'], 3, 3).notes.join('\n'), /holds webp images: tf\.io\.decode_image reads BMP, GIF, JPEG and PNG/);
 });
 
 test('keys Python cannot name are left out with a comment, and the text stays valid Python', async () => {

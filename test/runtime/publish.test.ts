@@ -5,21 +5,20 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCliTest, type CliResult } from '../helpers/cli.js';
 import { OutputWriteError } from '../../src/errors.js';
 import { convert } from '../../src/convert/convert.js';
 import { toOutputError } from '../../src/runtime/publish.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'publish-'));
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
-  return { code: r.status, stderr: r.stderr.toString() };
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCliTest(args, { env });
 }
 
 /** Runs `fn` with IMG2TFRECORD_FAULT set (the sink reads it on every pass). */
@@ -52,7 +51,7 @@ test('a failed run removes the folder it made; a read-only disk is one clear lin
   await assert.rejects(withFault('stage:2:EROFS', () => convert({ ...OPTIONS, output: out })), (e: unknown) =>
     e instanceof OutputWriteError && e.message === `cannot write to ${out}: read-only file system`);
   assert.deepEqual(await readdir(join(out, '..')), []);
-  const r = cli(['convert', SAMPLE, '-o', out], { IMG2TFRECORD_FAULT: 'rename:1:EROFS' });
+  const r = await cli(['convert', SAMPLE, '-o', out], { IMG2TFRECORD_FAULT: 'rename:1:EROFS' });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `img2tfrecord: cannot write to ${out}: read-only file system\n`, 'one line, no stack');
 });
@@ -74,7 +73,7 @@ test('a real read-only file system (tmpfs, root only): one clear line for an exi
   }
   try {
     for (const out of [mount, join(mount, 'new')]) {
-      const r = cli(['convert', SAMPLE, '-o', out]);
+      const r = await cli(['convert', SAMPLE, '-o', out]);
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `img2tfrecord: cannot write to ${out}: read-only file system\n`);
     }
@@ -85,15 +84,15 @@ test('a real read-only file system (tmpfs, root only): one clear line for an exi
 
 test('a kill during the final renames: a plain rerun names the incomplete run, --resume ends with the same dataset.json', async () => {
   const reference = await tempDir();
-  assert.equal(cli(['convert', SAMPLE, '-o', reference, '--shards', '4']).code, 0);
+  assert.equal((await cli(['convert', SAMPLE, '-o', reference, '--shards', '4'])).code, 0);
   const out = await tempDir();
-  const killed = cli(['convert', SAMPLE, '-o', out, '--shards', '4'], { IMG2TFRECORD_FAULT: 'rename:3' });
+  const killed = await cli(['convert', SAMPLE, '-o', out, '--shards', '4'], { IMG2TFRECORD_FAULT: 'rename:3' });
   assert.equal(killed.code, null, 'killed');
   assert.ok((await readdir(out)).includes('train-00000-of-00004.tfrecord'), 'some shards were final');
-  const plain = cli(['convert', SAMPLE, '-o', out, '--shards', '4']);
+  const plain = await cli(['convert', SAMPLE, '-o', out, '--shards', '4']);
   assert.equal(plain.code, 2, plain.stderr); // an output folder in use is a usage error (exit 2)
   assert.match(plain.stderr, /holds an incomplete run of "train".*--resume/);
-  const resumed = cli(['convert', SAMPLE, '-o', out, '--shards', '4', '--resume']);
+  const resumed = await cli(['convert', SAMPLE, '-o', out, '--shards', '4', '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   // Only how the run went may differ: the "resumed" count (shards kept) is dropped before comparing.
   const summary = (dir: string): Promise<string> => readFile(join(dir, 'dataset.json'), 'utf8').then((text) => { const { resumed: _r, ...rest } = JSON.parse(text.split(dir).join('OUT')) as Record<string, unknown>; return JSON.stringify(rest); });

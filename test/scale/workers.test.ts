@@ -1,17 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCliTest, spawnCliAsync, spawnCliSync, type CliResult } from '../helpers/cli.js';
 import { convert } from '../../src/convert/convert.js';
 import { parseWorker } from '../../src/scale/slices.js';
 import { InvalidOptionError, UsageError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'workers-'));
@@ -34,20 +33,8 @@ async function tree(): Promise<string> {
 
 const COMMON = ['--split', 'train=0.7,validation=0.15,test=0.15', '--shuffle', '--seed', '5', '--records-per-shard', '3', '--jobs', '2'];
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
-  return { code: r.status, stderr: r.stderr.toString(), stdout: r.stdout.toString() };
-}
-
-function cliStdin(args: string[], stdin: string): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, input: stdin });
-  return { code: r.status, stderr: r.stderr.toString() };
-}
-
-function cliAsync(args: string[]): Promise<number | null> {
-  return new Promise((resolve) => {
-    spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: 'ignore' }).on('exit', resolve);
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCliTest(args, { env });
 }
 
 async function shardBytes(dir: string): Promise<Map<string, Buffer>> {
@@ -59,18 +46,18 @@ async function shardBytes(dir: string): Promise<Map<string, Buffer>> {
 test('N = 1, 3 and 7 workers together write exactly the single run\'s shards; merge-summary adds up', async () => {
   const input = await tree();
   const single = await tempDir();
-  assert.equal(cli(['convert', input, '-o', single, ...COMMON]).code, 3);
+  assert.equal((await cli(['convert', input, '-o', single, ...COMMON])).code, 3);
   const expected = await shardBytes(single);
   const singleSummary = JSON.parse(await readFile(join(single, 'dataset.json'), 'utf8'));
   assert.ok(expected.size > 7, `${expected.size} shards`);
   for (const n of [1, 3, 7]) {
     const out = await tempDir();
-    const codes = await Promise.all(Array.from({ length: n }, (_, i) => cliAsync(['convert', input, '-o', out, ...COMMON, '--worker', `${i}/${n}`])));
+    const codes = await Promise.all(Array.from({ length: n }, (_, i) => spawnCliAsync(['convert', input, '-o', out, ...COMMON, '--worker', `${i}/${n}`])));
     assert.ok(codes.every((c) => c === 0 || c === 3), `worker exit codes ${codes.join(',')}`);
     const got = await shardBytes(out);
     assert.deepEqual([...got.keys()], [...expected.keys()], `N=${n}: same shard names`);
     for (const [name, bytes] of expected) assert.ok(got.get(name)?.equals(bytes), `N=${n}: ${name} byte-identical`);
-    const merged = cli(['merge-summary', out, '--json']);
+    const merged = await cli(['merge-summary', out, '--json']);
     assert.equal(merged.code, 0, merged.stderr);
     const summary = JSON.parse(merged.stdout);
     for (const key of ['found', 'records', 'skipped', 'ignored']) assert.equal(summary[key], singleSummary[key], `N=${n}: ${key}`);
@@ -83,7 +70,7 @@ test('N = 1, 3 and 7 workers together write exactly the single run\'s shards; me
       const lost = [...got.keys()][4] as string;
       await rm(join(out, lost));
       await rm(join(out, 'dataset.json'));
-      const incomplete = cli(['merge-summary', out]);
+      const incomplete = await cli(['merge-summary', out]);
       assert.equal(incomplete.code, 1);
       assert.match(incomplete.stderr, new RegExp(`missing or incomplete: ${lost.replace(/\./g, '\\.')}`));
       assert.ok(!(await readdir(out)).includes('dataset.json'));
@@ -94,12 +81,13 @@ test('N = 1, 3 and 7 workers together write exactly the single run\'s shards; me
 test('a run killed at 6 points (mid-shard, between shards, during rename) and resumed ends with identical bytes', async () => {
   const input = await tree();
   const reference = await tempDir();
-  cli(['convert', input, '-o', reference, ...COMMON]);
+  const referenceRun = await cli(['convert', input, '-o', reference, ...COMMON]);
+  assert.equal(referenceRun.code, 3, `reference run (one broken input): ${referenceRun.stderr}`);
   const expected = await shardBytes(reference);
   const refSummary = JSON.parse(await readFile(join(reference, 'dataset.json'), 'utf8'));
   for (const fault of ['record:1', 'record:14', 'shard:1', 'shard:6', 'rename:1', 'rename:5']) {
     const out = await tempDir();
-    const killed = cli(['convert', input, '-o', out, ...COMMON], { IMG2TFRECORD_FAULT: fault });
+    const killed = await cli(['convert', input, '-o', out, ...COMMON], { IMG2TFRECORD_FAULT: fault });
     assert.equal(killed.code, null, `${fault}: killed`);
     const left = await readdir(out);
     assert.ok(!left.includes('dataset.json'), `${fault}: no summary from a killed run`);
@@ -127,7 +115,7 @@ test('a run killed at 6 points (mid-shard, between shards, during rename) and re
       await writeFile(path, bytes);
       complete.delete(corrupted);
     }
-    const resumed = cli(['convert', input, '-o', out, ...COMMON, '--resume']);
+    const resumed = await cli(['convert', input, '-o', out, ...COMMON, '--resume']);
     assert.equal(resumed.code, 3, `${fault}: ${resumed.stderr}`);
     const got = await shardBytes(out);
     assert.deepEqual([...got.keys()], [...expected.keys()], fault);
@@ -150,7 +138,7 @@ test('a path list on stdin (find ... | convert -) works with --worker: the union
   assert.equal(reference.skipped, 1);
   const out = await tempDir();
   for (const i of [0, 1]) {
-    const { code, stderr } = cliStdin([...args, '-o', out, '--worker', `${i}/2`], list);
+    const { code, stderr } = spawnCliSync([...args, '-o', out, '--worker', `${i}/2`], { input: list });
     assert.ok(code === 0 || code === 3, `worker ${i}: ${code} ${stderr}`);
   }
   const expected = await shardBytes(single);
@@ -158,7 +146,7 @@ test('a path list on stdin (find ... | convert -) works with --worker: the union
   assert.ok(expected.size >= 4);
   assert.deepEqual([...got.keys()], [...expected.keys()]);
   for (const [name, bytes] of expected) assert.ok(got.get(name)?.equals(bytes), name);
-  assert.equal(cli(['merge-summary', out]).code, 0);
+  assert.equal((await cli(['merge-summary', out])).code, 0);
 });
 
 test('worker index out of range, N = 0, and a plan mismatch between workers are clear errors', async () => {
@@ -170,23 +158,26 @@ test('worker index out of range, N = 0, and a plan mismatch between workers are 
   assert.throws(() => parseWorker('0/0'), /worker count/);
   assert.throws(() => parseWorker('auto', null, {}), UsageError);
   assert.throws(() => parseWorker('auto', null, { JOB_COMPLETION_INDEX: '1' }), /--workers N/);
-  const outOfRange = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '3/2']);
+  const outOfRange = await cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '3/2']);
   assert.equal(outOfRange.code, 2);
   assert.match(outOfRange.stderr, /--worker: worker index 3 is not an integer between 0 and 1/);
-  const zero = cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '0/0']);
+  const zero = await cli(['convert', SAMPLE, '-o', await tempDir(), '--worker', '0/0']);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /worker count/);
 
   const input = await tree();
   const out = await tempDir();
-  cli(['convert', input, '-o', out, ...COMMON, '--worker', '0/2']);
-  cli(['convert', input, '-o', out, ...COMMON, '--seed', '6', '--worker', '1/2']);
-  const merged = cli(['merge-summary', out]);
+  for (const setup of [[...COMMON, '--worker', '0/2'], [...COMMON, '--seed', '6', '--worker', '1/2']]) {
+    const r = await cli(['convert', input, '-o', out, ...setup]);
+    assert.ok(r.code === 0 || r.code === 3, `setup run ${setup.join(' ')}: exit ${r.code} ${r.stderr}`);
+  }
+  const merged = await cli(['merge-summary', out]);
   assert.equal(merged.code, 2);
   assert.match(merged.stderr, /planned different runs/);
   const lonely = await tempDir();
-  cli(['convert', input, '-o', lonely, ...COMMON, '--worker', '0/2']);
-  const partial = cli(['merge-summary', lonely]);
+  const lonelyRun = await cli(['convert', input, '-o', lonely, ...COMMON, '--worker', '0/2']);
+  assert.ok(lonelyRun.code === 0 || lonelyRun.code === 3, `setup run: exit ${lonelyRun.code} ${lonelyRun.stderr}`);
+  const partial = await cli(['merge-summary', lonely]);
   assert.equal(partial.code, 2);
   assert.match(partial.stderr, /no summary from worker 1 of 2/);
 });

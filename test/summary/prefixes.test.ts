@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCliTest, spawnCliAsync, type CliResult } from '../helpers/cli.js';
 import { OutputExistsError } from '../../src/errors.js';
 import { convert } from '../../src/convert/convert.js';
 import { inspectFiles } from '../../src/read/inspect.js';
@@ -13,17 +13,9 @@ import { summaryFileName, workerSummaryFile } from '../../src/summary/summary.js
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'fixtures/sample');
-const BIN = join(ROOT, 'src/cli/bin.ts');
 
-function cli(args: string[]): { code: number | null; stderr: string; stdout: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' } });
-  return { code: r.status, stderr: r.stderr.toString(), stdout: r.stdout.toString() };
-}
-
-function cliAsync(args: string[]): Promise<number | null> {
-  return new Promise((resolve) => {
-    spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: 'ignore' }).on('exit', resolve);
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCliTest(args);
 }
 
 test('summary file names: dataset.json for the default prefix, <prefix>.dataset.json for others', () => {
@@ -35,9 +27,9 @@ test('summary file names: dataset.json for the default prefix, <prefix>.dataset.
 
 test("the README's train/validation recipe: two prefixes share one folder without --overwrite", async () => {
   const out = await mkdtemp(join(tmpdir(), 'prefixes-'));
-  assert.equal(cli(['convert', SAMPLE, '-o', out, '--label-offset', '1', '-q']).code, 0);
+  assert.equal((await cli(['convert', SAMPLE, '-o', out, '--label-offset', '1', '-q'])).code, 0);
   const trainSummary = await readFile(join(out, 'dataset.json'), 'utf8');
-  const val = cli(['convert', SAMPLE, '-o', out, '--prefix', 'validation', '--labels', join(out, 'labels.txt'), '-q']);
+  const val = await cli(['convert', SAMPLE, '-o', out, '--prefix', 'validation', '--labels', join(out, 'labels.txt'), '-q']);
   assert.equal(val.code, 0, val.stderr);
   assert.deepEqual((await readdir(out)).sort(), [
     'dataset.json', 'labels.txt', 'train-00000-of-00001.tfrecord', 'validation-00000-of-00001.tfrecord', 'validation.dataset.json',
@@ -47,7 +39,7 @@ test("the README's train/validation recipe: two prefixes share one folder withou
   assert.deepEqual(validation.shards.map((s: { file: string }) => s.file), ['validation-00000-of-00001.tfrecord']);
 
   // --overwrite of one prefix never deletes another prefix's files.
-  assert.equal(cli(['convert', SAMPLE, '-o', out, '--prefix', 'validation', '--labels', join(out, 'labels.txt'), '--overwrite', '-q']).code, 0);
+  assert.equal((await cli(['convert', SAMPLE, '-o', out, '--prefix', 'validation', '--labels', join(out, 'labels.txt'), '--overwrite', '-q'])).code, 0);
   assert.equal(await readFile(join(out, 'dataset.json'), 'utf8'), trainSummary);
   assert.ok((await readdir(out)).includes('train-00000-of-00001.tfrecord'));
 
@@ -70,10 +62,10 @@ test('a shared labels.txt clashes only when a run would change it', async () => 
 test('merge-summary merges each prefix of a worker run into its own summary', async () => {
   const out = await mkdtemp(join(tmpdir(), 'prefixes-'));
   for (const prefix of ['train', 'validation']) {
-    const codes = await Promise.all([0, 1].map((i) => cliAsync(['convert', SAMPLE, '-o', out, '--prefix', prefix, '--shards', '2', '--worker', `${i}/2`, '-q'])));
+    const codes = await Promise.all([0, 1].map((i) => spawnCliAsync(['convert', SAMPLE, '-o', out, '--prefix', prefix, '--shards', '2', '--worker', `${i}/2`, '-q'])));
     assert.deepEqual(codes, [0, 0]);
   }
-  const merged = cli(['merge-summary', out]);
+  const merged = await cli(['merge-summary', out]);
   assert.equal(merged.code, 0, merged.stderr);
   const train = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
   const validation = JSON.parse(await readFile(join(out, 'validation.dataset.json'), 'utf8'));

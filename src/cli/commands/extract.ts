@@ -20,11 +20,13 @@ export function registerExtractCommand(program: Command): void {
     .option('--raw-shape <h,w[,c]>', 'shape of every raw tensor, e.g. 28,28,1 (default: the record\'s image/shape or height/width/depth features)', parseShape('--raw-shape'))
     .option('--max-pixels <n>', 'report raw tensors with more pixels instead of rebuilding them (default 268402689)', parseInteger('--max-pixels', 1))
     .option('--overwrite', 'replace existing files (default: a colliding name gets a numeric suffix)')
-    .addHelpText('after', '\nExamples:\n  $ img2tfrecord extract out/ -o restored/\n  $ img2tfrecord extract mnist.tfrecord -o arrays/ --raw-as npy --raw-shape 28,28,1\n\nExit codes: 0 every record with an image written, 1 nothing written, 3 some records not written (listed), 2 usage error.')
-    .action(async (args: string[], flags: { output: string; rawAs: 'png' | 'npy'; rawShape?: number[]; maxPixels?: number; overwrite?: boolean }) => {
+    .option('--draw-boxes', 'draw object-detection boxes (image/object/bbox/*) and class names onto the images (re-encoded: JPEG stays JPEG, others become PNG)')
+    .addHelpText('after', '\nExamples:\n  $ img2tfrecord extract out/ -o restored/\n  $ img2tfrecord extract mnist.tfrecord -o arrays/ --raw-as npy --raw-shape 28,28,1\n  $ img2tfrecord extract raccoon.record -o check/ --draw-boxes\n\nExit codes: 0 every record with an image written, 1 nothing written, 3 some records not written (listed), 2 usage error.')
+    .action(async (args: string[], flags: { output: string; rawAs: 'png' | 'npy'; rawShape?: number[]; maxPixels?: number; overwrite?: boolean; drawBoxes?: boolean }) => {
       const report = await extractImages(await expandRecordFiles(args), flags.output, {
         rawAs: flags.rawAs,
         overwrite: flags.overwrite === true,
+        drawBoxes: flags.drawBoxes === true,
         ...(flags.rawShape === undefined ? {} : { rawShape: flags.rawShape }),
         ...(flags.maxPixels === undefined ? {} : { maxPixels: flags.maxPixels }),
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),

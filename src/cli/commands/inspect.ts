@@ -1,6 +1,12 @@
 /** inspect: count records and bytes, list the feature keys, label histograms and image formats. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { inspectFiles, type InspectReport } from '../../read/inspect.js';
+import { readExamples } from '../../read/examples.js';
+import { gatherSpecStats } from '../../read/spec.js';
+import { buildSpec, renderSpecJson } from '../../read/spec-build.js';
+import { renderSpecPython } from '../../read/spec-python.js';
+import { UsageError } from '../../errors.js';
+import { parseShape } from '../parse.js';
 import { expandRecordFiles } from '../../sinks/record-files.js';
 import { formatBytes, plural } from '../report.js';
 import { FILES_HELP } from './files.js';
@@ -12,11 +18,21 @@ export function registerInspectCommand(program: Command): void {
     .description('Count records and bytes, list every feature key with its type and value counts, label histograms and image formats (no decoding).')
     .argument('<files...>', FILES_HELP)
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', '\nExamples:\n  $ img2tfrecord inspect out/\n  $ img2tfrecord inspect "out/train-*.tfrecord.gz" --json | jq .keys')
-    .action(async (args: string[], flags: { json?: boolean }) => {
+    .addOption(new Option('--spec <format>', 'print the tf.data parsing spec instead: python (feature_description, parse(), the TFRecordDataset line) or json').choices(['python', 'json']).conflicts('json'))
+    .option('--raw-shape <h,w[,c]>', 'with --spec: shape of raw tensors that carry no shape features, e.g. 28,28,1', parseShape('--raw-shape'))
+    .addHelpText('after', '\nExamples:\n  $ img2tfrecord inspect out/\n  $ img2tfrecord inspect "out/train-*.tfrecord.gz" --json | jq .keys\n  $ img2tfrecord inspect out/ --spec python > load_dataset.py')
+    .action(async (args: string[], flags: { json?: boolean; spec?: 'python' | 'json'; rawShape?: number[] }) => {
+      if (flags.spec !== undefined) return printSpec(await expandRecordFiles(args), flags.spec, flags.rawShape);
+      if (flags.rawShape !== undefined) throw new UsageError('--raw-shape applies only with --spec (extract and preview take their own --raw-shape)');
       const report = await inspectFiles(await expandRecordFiles(args));
       process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
+}
+
+/** `inspect --spec`: reads every record once for the statistics, then prints the spec as Python or JSON. */
+async function printSpec(files: readonly string[], format: 'python' | 'json', rawShape: number[] | undefined): Promise<void> {
+  const spec = buildSpec(await gatherSpecStats(files, readExamples), rawShape === undefined ? {} : { rawShape });
+  process.stdout.write(format === 'python' ? renderSpecPython(spec) : renderSpecJson(spec));
 }
 
 /** The human `inspect` report. */
@@ -27,6 +43,11 @@ export function formatInspect(report: InspectReport): string {
     lines.push(`${f.file}: ${plural(f.records, 'record')}, ${formatBytes(f.bytes)}${f.compression === 'none' ? '' : `, ${f.compression.toUpperCase()}`}${seq}`);
   }
   lines.push(`total: ${plural(report.files.length, 'file')}, ${plural(report.records, 'record')}, ${formatBytes(report.bytes)}; schema: ${report.schema ?? 'unknown'}`);
+  if (report.objects !== null) {
+    const o = report.objects;
+    const classes = Object.entries(o.perClass).map(([c, n]) => `${c} ${n}`).join(', ');
+    lines.push(`objects: ${plural(o.boxes, 'box', 'boxes')} in ${plural(o.records, 'record')}; per record min ${o.min}, median ${o.median}, max ${o.max}; per class: ${classes === '' ? 'none' : classes}`);
+  }
   lines.push('keys:');
   for (const k of report.keys) {
     const count = k.minValues === k.maxValues ? `${k.minValues}` : `${k.minValues}..${k.maxValues}`;

@@ -1,6 +1,7 @@
 /** verify: check every frame and payload (and with --decode every image); exit 1 on problems. */
 import type { Command } from 'commander';
 import { verifyFiles } from '../../read/verify.js';
+import { readBoxLabels } from '../../read/verify-boxes.js';
 import { expandRecordFiles } from '../../sinks/record-files.js';
 import { EXIT } from '../exit-codes.js';
 import { parseInteger } from '../parse.js';
@@ -15,13 +16,16 @@ export function registerVerifyCommand(program: Command): void {
     .argument('<files...>', FILES_HELP)
     .option('--decode', 'also decode every image and check declared height, width, channels and format; raw tensors against shape and dtype')
     .option('--max-pixels <n>', 'with --decode: report images with more pixels as problems, without decoding them (default 268402689, as convert)', parseInteger('--max-pixels', 1))
+    .option('--labels <file>', 'object-detection records: every image/object/class/label and class/text must be in this label map (names with ids from 1, id:name lines, or label_map.pbtxt)')
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', '\nExamples:\n  $ img2tfrecord verify out/\n  $ img2tfrecord verify out/*.tfrecord --decode\n\nExit codes: 0 clean, 1 problems found, 2 usage error.')
-    .action(async (args: string[], flags: { decode?: boolean; maxPixels?: number; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ img2tfrecord verify out/\n  $ img2tfrecord verify out/*.tfrecord --decode\n  $ img2tfrecord verify out/ --labels out/label_map.pbtxt\n\nExit codes: 0 clean, 1 problems found, 2 usage error.')
+    .action(async (args: string[], flags: { decode?: boolean; maxPixels?: number; labels?: string; json?: boolean }) => {
       const files = await expandRecordFiles(args);
+      const labels = flags.labels === undefined ? undefined : await readBoxLabels(flags.labels);
       const report = await verifyFiles(files, {
         decode: flags.decode === true,
         ...(flags.maxPixels === undefined ? {} : { maxPixels: flags.maxPixels }),
+        ...(labels === undefined ? {} : { labels }),
         onProblem: flags.json === true ? undefined as never : (p) => process.stderr.write(`${p.message}\n`),
       });
       if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

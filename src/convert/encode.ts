@@ -1,0 +1,139 @@
+/** The encode stage: one input -> its record (read, image stage, features, the target's encoding), failures contained. */
+import { readFile } from 'node:fs/promises';
+import { bytesFeature, floatFeature, int64Feature, type Feature } from '../example/index.js';
+import { Img2TfrecordError, ImageError } from '../errors.js';
+import { loadImage, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
+import { raceTimeLimit } from '../image/limits.js';
+import { buildImageFeatures, sha256Hex } from '../dataset/features.js';
+import type { CellValue } from '../inputs/manifest.js';
+import type { ReadBufferPool } from '../runtime/read-pool.js';
+import { stallPoint } from '../runtime/faults.js';
+import type { SkippedFile } from '../summary/summary.js';
+import type { StageMarker, Target, TargetInput, TargetRecord } from '../sinks/target.js';
+import { containError } from './contain.js';
+import type { WorkItem } from './job.js';
+import type { ConvertSettings } from './options.js';
+
+/** What one input came to: its record, or why it was skipped. */
+export type FileResult =
+  | {
+    readonly ok: true;
+    readonly input: TargetInput;
+    readonly record: TargetRecord;
+    readonly bytesRead: number;
+    /** Gives the file's buffer back to the read pool once the record is written. */
+    readonly release: () => void;
+  }
+  | { readonly ok: false; readonly skipped: SkippedFile; readonly bytesRead: number; readonly error: Img2TfrecordError };
+
+/** What the encode stage works with. */
+export interface EncodeEnv {
+  readonly settings: ConvertSettings;
+  readonly target: Target;
+  /** The image stage (the target's, or a hook's replacement). */
+  readonly loadImage: (bytes: Buffer, settings: ImageSettings, context: ImageContext) => Promise<EncodedImage | RawImage>;
+  readonly pool: ReadBufferPool;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * The encode stage of a run: each input read, turned into its record within the per-file time
+ * limit, any unexpected failure contained as that input's problem.
+ *
+ * @example
+ * const encode = createEncoder(env);
+ * const result = await encode(work); // { ok: true, record, ... } or { ok: false, skipped, ... }
+ */
+export function createEncoder(env: EncodeEnv): (work: WorkItem) => Promise<FileResult> {
+  return async (work) => {
+    env.signal?.throwIfAborted();
+    const stage: StageMarker = { name: 'read' };
+    try {
+      return await raceTimeLimit(encodeInput(work, env, stage), env.settings.fileTimeout, work.input.relPath, env.signal);
+    } catch (error) {
+      return skip(work, containError(error, stage.name, work.input.relPath, env.signal), 0);
+    }
+  };
+}
+
+function skip(work: WorkItem, error: ImageError, bytesRead: number): FileResult {
+  return { ok: false, skipped: { path: work.input.relPath, problem: error.problem, reason: error.message }, bytesRead, error };
+}
+
+/** Reads an input's bytes from the pool, or says why it cannot be read. */
+function readInput(work: WorkItem, pool: ReadBufferPool): Buffer | ImageError {
+  const { relPath, path } = work.input;
+  try {
+    // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
+    return pool.read(path) ?? new ImageError('not-a-regular-file', 'not a regular file; not read', { path: relPath });
+  } catch (cause) {
+    return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
+  }
+}
+
+/**
+ * Encodes one input: its bytes through the image stage, its features (see {@link buildRecordFeatures}),
+ * then the target's record. A bad image is a skipped result; anything else unexpected is contained.
+ */
+async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): Promise<FileResult> {
+  await stallPoint('read', env.signal);
+  const bytes = readInput(work, env.pool);
+  if (bytes instanceof ImageError) return skip(work, bytes, 0);
+  const { relPath } = work.input;
+  const context: ImageContext = { path: relPath, fileTimeout: env.settings.fileTimeout };
+  try {
+    stage.name = 'image';
+    const image = await env.loadImage(bytes, env.settings.image, context);
+    stage.name = 'record';
+    // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now,
+    // else once its record is written.
+    const ownBytes = image.bytes === bytes;
+    if (!ownBytes) env.pool.release(bytes);
+    const release = ownBytes ? (): void => env.pool.release(bytes) : (): void => undefined;
+    const input = await buildRecordFeatures(work, image, env, stage);
+    stage.name = 'record';
+    const record = await env.target.encode(input, context, stage);
+    return { ok: true, input, record, bytesRead: bytes.length, release };
+  } catch (error) {
+    if (error instanceof ImageError) {
+      env.pool.release(bytes);
+      return skip(work, error, bytes.length);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return skip(work, new ImageError('unreadable', `cannot read file: ${(error as Error).message}`, { path: relPath }), bytes.length);
+    }
+    // The buffer may still be read by a native call that threw late: never lend it again.
+    return skip(work, containError(error, stage.name, relPath, env.signal), bytes.length);
+  }
+}
+
+/**
+ * The features of one input's record, given its encoded image: the image keys and the resolved
+ * label under their canonical names, and the manifest's extra columns and second images under
+ * their own. This is where per-input features from other sources join the record (e.g. the
+ * object-detection boxes of an annotation, mapped into the stored image's frame): add them to
+ * `canonical` (schema-renamed keys) or `extra` (kept as named).
+ *
+ * @example
+ * const input = await buildRecordFeatures(work, image, env, stage); // input.canonical['image/encoded']
+ */
+export async function buildRecordFeatures(work: WorkItem, image: EncodedImage | RawImage, env: EncodeEnv, stage: StageMarker): Promise<TargetInput> {
+  const { input, label } = work;
+  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256Hex(image.bytes)) };
+  if (label.label !== null) canonical['image/class/label'] = label.label;
+  if (label.text !== null) canonical['image/class/text'] = label.text;
+  const extra: Record<string, Feature> = {};
+  for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
+  for (const [key, second] of input.images) {
+    stage.name = `image ${key}`;
+    const other = await loadImage(await readFile(second.path), env.settings.image, { path: second.relPath, fileTimeout: env.settings.fileTimeout });
+    extra[key] = bytesFeature(other.bytes);
+  }
+  return { relPath: input.relPath, split: work.plan.name, image, label: label.label, canonical, extra };
+}
+
+function cellToFeature(cell: CellValue): Feature {
+  if (cell.type === 'int64') return int64Feature(...cell.values);
+  if (cell.type === 'float') return floatFeature(...cell.values);
+  return bytesFeature(...cell.values);
+}

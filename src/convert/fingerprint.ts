@@ -1,0 +1,54 @@
+/** The settings as recorded in dataset.json, and the fingerprints that prove workers and resumed runs share one plan. */
+import { createHash } from 'node:crypto';
+import type { LabelMap } from '../dataset/labels.js';
+import type { SplitPlan } from '../dataset/plan.js';
+import type { InputItem } from '../inputs/sources.js';
+import type { ConvertSettings } from './options.js';
+
+/**
+ * The resolved options, as recorded in dataset.json: no machine-dependent values such as jobs, and
+ * not how the run went (resume, overwrite), so a resumed run's summary equals an uninterrupted one's.
+ *
+ * @example
+ * describeSettings(resolveConvertOptions({ input: 'photos', output: 'out' })).prefix; // 'train'
+ */
+export function describeSettings(settings: ConvertSettings): Record<string, unknown> {
+  const {
+    input: _input, output: _output, jobs: _jobs, toStdout: _toStdout, inputList: _list, resume: _resume, overwrite: _overwrite,
+    columnTypes, schema, ...rest
+  } = settings;
+  return JSON.parse(JSON.stringify({
+    ...rest,
+    columnTypes: Object.fromEntries(columnTypes),
+    schema: { name: schema.name, renames: Object.fromEntries(schema.renames), drops: [...schema.drops] },
+  })) as Record<string, unknown>;
+}
+
+/**
+ * A hash of everything that decides the output bytes: options (not jobs, worker or overwrite),
+ * labels and every split's inputs. Workers compare it to prove they ran the same plan.
+ *
+ * @example
+ * const fingerprint = fingerprintPlan(describeSettings(settings), labelMap, plans); // 64 hex digits
+ */
+export function fingerprintPlan(described: Readonly<Record<string, unknown>>, labels: LabelMap | null, plans: readonly SplitPlan<InputItem>[]): string {
+  const { worker: _w, strict: _s, mean: _m, fileTimeout: _t, ...decisive } = described;
+  const hash = createHash('sha256').update(JSON.stringify({ decisive, labels: labels === null ? null : { names: labels.names, ids: labels.ids } }));
+  for (const plan of plans) {
+    hash.update(`\n${plan.name}:${plan.shardCount}`);
+    for (const input of plan.inputs) hash.update(`\n${input.relPath}\t${input.size}`);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Per-shard fingerprints: the plan's, plus the shard's own inputs and their sizes.
+ *
+ * @example
+ * fingerprintShards(fingerprint, plan).length === plan.shardCount; // true
+ */
+export function fingerprintShards(planFingerprint: string, plan: SplitPlan<InputItem>): string[] {
+  const hashes = Array.from({ length: plan.shardCount }, (_, k) => createHash('sha256').update(`${planFingerprint}\n${plan.name}\n${k}`));
+  plan.inputs.forEach((input, i) => hashes[plan.shardOf[i] as number]?.update(`\n${input.relPath}\t${input.size}`));
+  return hashes.map((h) => h.digest('hex'));
+}

@@ -1,0 +1,45 @@
+/** The prepared job of a conversion: what every later stage reads, decided once before any image is read. */
+import type { ResolvedLabel, LabelMap } from '../dataset/labels.js';
+import type { SplitPlan } from '../dataset/plan.js';
+import type { Gathered, InputItem } from '../inputs/sources.js';
+import type { ShardOwnership } from '../scale/slices.js';
+import type { SkippedFile } from '../summary/summary.js';
+import type { ConvertSettings } from './options.js';
+
+/** An input with its label resolved (once, in {@link prepareJob}). */
+export interface LabelledInput {
+  readonly input: InputItem;
+  readonly label: ResolvedLabel;
+}
+
+/** One unit of work: an input, its resolved label, its split plan and its planned shard. */
+export interface WorkItem {
+  readonly plan: SplitPlan<InputItem>;
+  readonly input: InputItem;
+  readonly label: ResolvedLabel;
+  readonly shard: number;
+}
+
+/** Everything decided before any image is read. */
+export interface Job {
+  readonly settings: ConvertSettings;
+  /** Where the inputs came from (summary `source`) and the files left out on purpose. */
+  readonly gathered: Pick<Gathered, 'kind' | 'ignored'>;
+  /** The usable inputs in gathered order, each with its label. */
+  readonly inputs: readonly LabelledInput[];
+  /** Up-front problems: manifest rows, unknown labels. */
+  readonly problems: readonly SkippedFile[];
+  readonly labelMap: LabelMap | null;
+  readonly plans: readonly SplitPlan<InputItem>[];
+  readonly ownership: ShardOwnership;
+  /** The work this process owns, in output order (before resume removes kept shards). */
+  readonly owned: readonly WorkItem[];
+  /** Hash of everything that decides the output bytes (workers compare it). */
+  readonly fingerprint: string;
+  /** The settings as recorded in dataset.json. */
+  readonly described: Readonly<Record<string, unknown>>;
+  /** This run's summary file name (dataset.json, <prefix>.dataset.json or a worker's). */
+  readonly summaryFile: string;
+  /** Bytes on disk of every planned input. */
+  readonly inputBytes: number;
+}

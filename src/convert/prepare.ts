@@ -1,0 +1,95 @@
+/** The prepare stage: inputs gathered and labelled once, the shard plan, worker ownership and the plan's fingerprint. */
+import { ImageError, InvalidOptionError, StrictModeError, UsageError } from '../errors.js';
+import { createLabelResolver, readLabelFile, type LabelMap, type LabelResolver } from '../dataset/labels.js';
+import { planShards, type SplitPlan } from '../dataset/plan.js';
+import { gatherInputs, type Gathered, type InputItem } from '../inputs/sources.js';
+import { planOwnership, type ShardOwnership } from '../scale/slices.js';
+import { summaryFileName, workerSummaryFile, type SkippedFile } from '../summary/summary.js';
+import { describeSettings, fingerprintPlan } from './fingerprint.js';
+import type { Job, LabelledInput, WorkItem } from './job.js';
+import type { ConvertSettings } from './options.js';
+
+/**
+ * Prepares a conversion before any image is read: gathers the inputs, resolves each one's label
+ * once (an unknown label is an up-front problem), plans splits and shards, and decides which
+ * shards this process owns. Throws for `strict` with up-front problems and for plans the output
+ * cannot hold.
+ *
+ * @example
+ * const job = await prepareJob(resolveConvertOptions({ input: 'photos', output: 'out' }));
+ */
+export async function prepareJob(settings: ConvertSettings): Promise<Job> {
+  const gathered = await gatherInputs(settings);
+  const fixedLabels = settings.labels === null ? null : await readLabelFile(settings.labels);
+  const labels = createLabelResolver(gathered.inputs, fixedLabels, settings);
+  const { inputs, problems } = labelInputs(gathered, labels);
+  if (settings.labelMap === 'pbtxt' && labels.map !== null) checkPbtxtIds(labels.map);
+  if (settings.strict && problems.length > 0) throw new StrictModeError(new ImageError('invalid', (problems[0] as SkippedFile).reason));
+  const plans = planShards(inputs.map((i) => i.input), {
+    sharding: settings.sharding,
+    splits: settings.splits,
+    defaultSplit: settings.prefix,
+    seed: settings.seed,
+    shuffle: settings.shuffle,
+  });
+  if (settings.toStdout && plans.length > 1) {
+    throw new UsageError('-o - writes one stream: it cannot hold several splits; write to a folder instead');
+  }
+  const { worker } = settings;
+  const described = describeSettings(settings);
+  // Global shard numbering across splits: worker I of N writes the shards whose number mod N is I.
+  const ownership = planOwnership(plans, worker);
+  return {
+    settings,
+    gathered: { kind: gathered.kind, ignored: gathered.ignored },
+    inputs,
+    problems,
+    labelMap: labels.map,
+    plans,
+    ownership,
+    owned: ownedWork(plans, inputs, ownership),
+    fingerprint: fingerprintPlan(described, labels.map, plans),
+    described,
+    summaryFile: worker === null ? summaryFileName(settings.prefix) : workerSummaryFile(worker.index, worker.count, settings.prefix),
+    inputBytes: inputs.reduce((n, i) => n + i.input.size, 0),
+  };
+}
+
+/** Resolves every input's label once: inputs with a known label, and the problems of the rest. */
+function labelInputs(gathered: Gathered, labels: LabelResolver): { inputs: LabelledInput[]; problems: SkippedFile[] } {
+  const problems: SkippedFile[] = gathered.problems.map((p) => ({ ...p }));
+  const inputs: LabelledInput[] = [];
+  for (const input of gathered.inputs) {
+    const label = labels.resolve(input);
+    if (typeof label === 'string') {
+      problems.push({ path: input.relPath, problem: 'unknown-label', reason: `${input.origin === null ? '' : `${input.origin}: `}${input.relPath}: ${label}` });
+    } else inputs.push({ input, label });
+  }
+  return { inputs, problems };
+}
+
+/** The work items of the shards this process owns, in output order. */
+function ownedWork(plans: readonly SplitPlan<InputItem>[], inputs: readonly LabelledInput[], ownership: ShardOwnership): WorkItem[] {
+  const labelOf = new Map(inputs.map((i) => [i.input, i.label]));
+  const work: WorkItem[] = [];
+  for (const plan of plans) {
+    for (const [i, input] of plan.inputs.entries()) {
+      const shard = plan.shardOf[i] as number;
+      if (ownership.owns(plan.name, shard)) work.push({ plan, input, shard, label: labelOf.get(input) as LabelledInput['label'] });
+    }
+  }
+  return work;
+}
+
+/**
+ * The Object Detection API's label_map_util rejects negative ids and id 0 for anything but
+ * `background`: say so before any work rather than write a label map it refuses.
+ */
+function checkPbtxtIds(map: LabelMap): void {
+  map.ids.forEach((id, i) => {
+    const name = map.names[i] as string;
+    if (id < 0 || (id === 0 && name !== 'background')) {
+      throw new InvalidOptionError(`label_map.pbtxt: the Object Detection API reserves id 0 for "background" and refuses negative ids, but class "${name}" would get id ${id}; pass --label-offset 1 (or a --labels file with ids from 1)`);
+    }
+  });
+}

@@ -1,0 +1,141 @@
+/** The run stage: open the target, encode each owned input (bounded, in order), write its record, finish the target. */
+import { rmdir, stat } from 'node:fs/promises';
+import { InterruptedError, StrictModeError } from '../errors.js';
+import { FRAME_OVERHEAD_BYTES } from '../record/index.js';
+import { configureImageConcurrency, needsDecode } from '../image/index.js';
+import { mapOrdered, stopOnAbort } from '../runtime/ordered.js';
+import { Publication, toOutputError } from '../runtime/publish.js';
+import { ReadBufferPool } from '../runtime/read-pool.js';
+import type { KeptShard } from '../sinks/resume-ledger.js';
+import { asParts, type ShardInfo } from '../sinks/sink.js';
+import type { Target } from '../sinks/target.js';
+import { emptyFragment, type ShardFragment } from '../summary/fragment.js';
+import { addClass } from '../summary/summary.js';
+import { createEncoder, type FileResult } from './encode.js';
+import type { Job, WorkItem } from './job.js';
+import type { ConvertHooks, ConvertProgress } from './progress.js';
+
+/** What a run wrote, and what the sidecar stage still needs to publish or undo. */
+export interface RunOutcome {
+  /** Complete shards a resumed run kept, per split. */
+  readonly kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>;
+  /** Per split, per shard: what its inputs came to (kept shards included). */
+  readonly fragments: ReadonlyMap<string, ReadonlyMap<number, ShardFragment>>;
+  readonly shards: Readonly<Record<string, readonly ShardInfo[]>>;
+  /** Sealed shards and staged files, made final with the sidecars. */
+  readonly publication: Publication;
+  /** Undoes the run (staged files, unpublished shards, a folder it made) and rethrows. */
+  readonly fail: (error: unknown) => Promise<never>;
+}
+
+/**
+ * Runs a prepared job into `target`: encodes each owned input not in a kept shard, `jobs x 3` at a
+ * time, and writes the records in plan order, completing each shard as the next begins. A failure
+ * removes everything the run made, then rethrows.
+ *
+ * @example
+ * const outcome = await runJob(job, target, {});
+ */
+export async function runJob(job: Job, target: Target, hooks: ConvertHooks): Promise<RunOutcome> {
+  const { settings } = job;
+  // A failed run removes the output folder too when it made it (and it is still empty), so a
+  // retry with a corrected option does not trip over an empty leftover.
+  const outputExisted = settings.toStdout || (await stat(settings.output).then(() => true, () => false));
+  let kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>;
+  try {
+    kept = await target.open();
+  } catch (error) {
+    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
+    throw toOutputError(error, settings.output);
+  }
+  const fragments = keptFragments(job, kept);
+  const publication = new Publication();
+  const interrupted = (): InterruptedError => new InterruptedError(String(hooks.signal?.reason ?? 'abort'));
+  // A failed run leaves nothing: staged sidecars and unpublished shards go, and a folder it made.
+  const fail = async (error: unknown): Promise<never> => {
+    await publication.discard();
+    await target.abort();
+    if (!outputExisted) await rmdir(settings.output).catch(() => undefined);
+    if (hooks.signal?.aborted === true && !(error instanceof InterruptedError)) throw interrupted();
+    throw toOutputError(error, settings.output);
+  };
+  let shards: Readonly<Record<string, readonly ShardInfo[]>> = {};
+  try {
+    const todo = job.owned.filter((work) => !(kept.get(work.plan.name)?.has(work.shard) ?? false));
+    await writeRecords(job, target, todo, fragments, hooks, interrupted);
+    if (hooks.signal?.aborted === true) throw interrupted();
+    // TFRecord shards are sealed (written, synced, hidden); they become final with the sidecars.
+    shards = await target.finish(publication);
+  } catch (error) {
+    await fail(error);
+  }
+  return { kept, fragments, shards, publication, fail };
+}
+
+/** The fragments of every split, starting from those recorded beside kept shards. */
+function keptFragments(job: Job, kept: ReadonlyMap<string, ReadonlyMap<number, KeptShard>>): Map<string, Map<number, ShardFragment>> {
+  const fragments = new Map<string, Map<number, ShardFragment>>(job.plans.map((p) => [p.name, new Map()]));
+  for (const [name, keptShards] of kept) {
+    for (const [index, shard] of keptShards) (fragments.get(name) as Map<number, ShardFragment>).set(index, shard.meta as ShardFragment);
+  }
+  return fragments;
+}
+
+/** Encodes `todo` with bounded concurrency and writes the results in order, shard by shard. */
+async function writeRecords(
+  job: Job, target: Target, todo: readonly WorkItem[], fragments: Map<string, Map<number, ShardFragment>>,
+  hooks: ConvertHooks, interrupted: () => InterruptedError,
+): Promise<void> {
+  const { settings } = job;
+  const progress: { -readonly [K in keyof ConvertProgress]: ConvertProgress[K] } = {
+    total: todo.length, done: 0, records: 0, skipped: 0, bytesRead: 0, bytesTotal: todo.reduce((n, w) => n + w.input.size, 0),
+  };
+  const fragmentOf = (work: WorkItem): ShardFragment => {
+    const byShard = fragments.get(work.plan.name) as Map<number, ShardFragment>;
+    let fragment = byShard.get(work.shard);
+    if (fragment === undefined) {
+      fragment = emptyFragment();
+      byShard.set(work.shard, fragment);
+    }
+    return fragment;
+  };
+  const window = settings.jobs * 3;
+  // Several sharp ops run at once; each then gets a share of the cores rather than all of them.
+  if (needsDecode(settings.image)) configureImageConcurrency(window);
+  // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
+  const pool = new ReadBufferPool(64 * 2 ** 20);
+  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, signal: hooks.signal });
+  let open: WorkItem | null = null;
+  const results = mapOrdered(todo.values(), window, async (work) => ({ work, result: await encode(work) }));
+  for await (const { work, result } of stopOnAbort(results, hooks.signal, interrupted)) {
+    if (hooks.signal?.aborted === true) throw interrupted();
+    if (open !== null && (open.plan !== work.plan || open.shard !== work.shard)) await target.sink(open.plan.name).completeShard(open.shard, fragmentOf(open));
+    open = work;
+    progress.bytesRead += result.bytesRead;
+    if (result.ok) {
+      await target.sink(work.plan.name).write({ payload: result.record.payload, shard: work.shard, relPath: work.input.relPath, onWritten: result.release });
+      progress.records++;
+      tallyRecord(fragmentOf(work), work, result);
+      target.observe(result.input, result.record);
+    } else {
+      if (settings.strict) throw new StrictModeError(result.error);
+      fragmentOf(work).errors.push(result.skipped);
+      progress.skipped++;
+    }
+    progress.done++;
+    hooks.onProgress?.({ ...progress });
+  }
+  if (open !== null) await target.sink(open.plan.name).completeShard(open.shard, fragmentOf(open));
+}
+
+/** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes. */
+function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<FileResult, { ok: true }>): void {
+  const relPath = work.input.relPath;
+  const { image } = result.input;
+  fragment.records++;
+  if (image.kind === 'encoded' && image.transcoded !== null) fragment.transcoded[image.transcoded] = (fragment.transcoded[image.transcoded] ?? 0) + 1;
+  for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
+  for (const [key, kind] of result.record.keys) fragment.keys[key] = kind;
+  const recordBytes = FRAME_OVERHEAD_BYTES + asParts(result.record.payload).reduce((n, part) => n + part.length, 0);
+  for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+}
