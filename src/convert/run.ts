@@ -6,6 +6,7 @@ import { configureImageConcurrency, loadImage, needsDecode } from '../image/inde
 import { mapOrdered, stopOnAbort } from '../runtime/ordered.js';
 import { Publication, toOutputError } from '../runtime/publish.js';
 import { ReadBufferPool } from '../runtime/read-pool.js';
+import { refreshFaults } from '../runtime/faults.js';
 import type { KeptShard } from '../sinks/resume-ledger.js';
 import { asParts, type ShardInfo } from '../sinks/sink.js';
 import type { Target } from '../sinks/target.js';
@@ -40,6 +41,7 @@ export interface RunOutcome {
  */
 export async function runJob(job: Job, target: Target, hooks: ConvertHooks): Promise<RunOutcome> {
   const { settings } = job;
+  refreshFaults();
   // A failed run removes the output folder too when it made it (and it is still empty), so a
   // retry with a corrected option does not trip over an empty leftover.
   const outputExisted = settings.toStdout || (await stat(settings.output).then(() => true, () => false));
