@@ -49,6 +49,24 @@ function capped(lines: readonly string[], where: string | null): string[] {
   return [...lines.slice(0, SHOWN_NOTES), `    ... and ${lines.length - SHOWN_NOTES} more (all listed in ${where})`];
 }
 
+/** The object-detection lines: classes, records with and without boxes, boxes kept, dropped and clipped, problems and warnings. */
+function describeDetection(od: NonNullable<ConvertSummary['annotations']>, where: string | null): string[] {
+  const lines = [`  object detection (${od.format}): ${describeClasses(od.labels, od.labelIds)}`];
+  const left = od.leftOut > 0 ? `, ${od.leftOut} of them left out by --annotated-only` : '';
+  lines.push(`  ${plural(od.annotated, 'record')} with boxes, ${od.unannotated} unannotated${left}`);
+  lines.push(`  boxes: ${od.boxes} given = ${od.kept} written (${od.clipped} clipped) + ${od.dropped} dropped + ${od.boxes - od.kept - od.dropped} invalid`);
+  lines.push(...capped(od.files.map((f) => `    ${f.path}: ${f.kept} of ${f.boxes} boxes written, ${f.dropped} dropped, ${f.clipped} clipped`), where));
+  if (od.problems.length > 0) {
+    lines.push(`  ${plural(od.problems.length, 'annotation problem')}:`);
+    lines.push(...capped(od.problems.map((p) => `    ${p.kind}: ${p.message}`), where));
+  }
+  if (od.warnings.length > 0) {
+    lines.push(`  ${plural(od.warnings.length, 'annotation warning')}:`);
+    lines.push(...capped(od.warnings.map((p) => `    ${p.kind}: ${p.message}`), where));
+  }
+  return lines;
+}
+
 /** The summary printed on stderr after `convert`. */
 export function formatHumanSummary(summary: ConvertSummary, seconds: number, context: SummaryContext = {}): string {
   const lines: string[] = [];
@@ -70,7 +88,8 @@ export function formatHumanSummary(summary: ConvertSummary, seconds: number, con
   }
   // Exit 0 is right (nothing failed), but an empty input is more often a wrong path than intended.
   if (summary.found === 0) lines.push('  warning: no input files were found: check the input path, --include and --exclude');
-  if (summary.labels.length > 0) lines.push(`  ${describeClasses(summary.labels, summary.labelIds)}`);
+  if (summary.annotations !== undefined) lines.push(...describeDetection(summary.annotations, where));
+  else if (summary.labels.length > 0) lines.push(`  ${describeClasses(summary.labels, summary.labelIds)}`);
   else lines.push('  no classes: records carry no label');
   const splits = Object.entries(summary.splits);
   if (splits.length > 1) {

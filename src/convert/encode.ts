@@ -12,8 +12,10 @@ import type { HashWorkerPool } from './hash-workers.js';
 import { stallPoint } from '../runtime/faults.js';
 import type { SkippedFile } from '../summary/summary.js';
 import type { StageMarker, Target, TargetInput, TargetRecord } from '../sinks/target.js';
+import type { AppliedAnnotation } from '../annotations/index.js';
 import { containError } from './contain.js';
-import type { WorkItem } from './job.js';
+import { applyDetection } from './detection.js';
+import type { DetectionJob, WorkItem } from './job.js';
 import type { ConvertSettings } from './options.js';
 
 /** What one input came to: its record, or why it was skipped. */
@@ -25,6 +27,8 @@ export type FileResult =
     readonly bytesRead: number;
     /** Gives the file's buffer back to the read pool once the record is written. */
     readonly release: () => void;
+    /** Only in an object-detection run: what the input's annotation came to. */
+    readonly detection?: AppliedAnnotation;
   }
   | { readonly ok: false; readonly skipped: SkippedFile; readonly bytesRead: number; readonly error: Img2TfrecordError };
 
@@ -41,6 +45,8 @@ export interface EncodeEnv {
    */
   readonly hashes: HashWorkerPool | null;
   readonly signal: AbortSignal | undefined;
+  /** Only in an object-detection run: the prepared annotations. */
+  readonly detection?: DetectionJob | null;
 }
 
 /** An input's bytes, with the digests a worker computed while it read them (null: not computed). */
@@ -127,10 +133,10 @@ async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): 
     const ownBytes = image.bytes === bytes;
     if (!ownBytes) giveBack();
     const release = ownBytes ? giveBack : (): void => undefined;
-    const input = await buildRecordFeatures(work, image, env, stage, ownBytes ? read.sha256 : null);
+    const { detection, ...input } = await buildRecordFeatures(work, image, env, stage, ownBytes ? read.sha256 : null);
     stage.name = 'record';
     const record = await env.target.encode(input, context, stage);
-    return { ok: true, input, record, bytesRead: bytes.length, release };
+    return { ok: true, input, record, bytesRead: bytes.length, release, ...(detection === undefined ? {} : { detection }) };
   } catch (error) {
     if (error instanceof ImageError) {
       giveBack();
@@ -158,11 +164,16 @@ async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): 
  */
 export async function buildRecordFeatures(
   work: WorkItem, image: EncodedImage | RawImage, env: EncodeEnv, stage: StageMarker, sha256: string | null = null,
-): Promise<TargetInput> {
+): Promise<TargetInput & { readonly detection?: AppliedAnnotation }> {
   const { input, label } = work;
   const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256 ?? sha256Hex(image.bytes)) };
-  if (label.label !== null) canonical['image/class/label'] = label.label;
-  if (label.text !== null) canonical['image/class/text'] = label.text;
+  const detection = env.detection === undefined || env.detection === null || work.annotation === undefined
+    ? undefined
+    : applyDetection(env.detection, work.annotation, image, input.relPath, env.settings.strict);
+  // An object-detection record carries the detection classes (image/object/class/*), not the class-folder ones.
+  if (detection !== undefined) Object.assign(canonical, detection.features);
+  if (label.label !== null && detection === undefined) canonical['image/class/label'] = label.label;
+  if (label.text !== null && detection === undefined) canonical['image/class/text'] = label.text;
   const extra: Record<string, Feature> = {};
   for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
   for (const [key, second] of input.images) {
@@ -170,7 +181,8 @@ export async function buildRecordFeatures(
     const other = await loadImage(await readFile(second.path), env.settings.image, { path: second.relPath, fileTimeout: env.settings.fileTimeout });
     extra[key] = bytesFeature(other.bytes);
   }
-  return { relPath: input.relPath, split: work.plan.name, image, label: label.label, canonical, extra };
+  const record = { relPath: input.relPath, split: work.plan.name, image, label: detection === undefined ? label.label : null, canonical, extra };
+  return detection === undefined ? record : { ...record, detection };
 }
 
 function cellToFeature(cell: CellValue): Feature {

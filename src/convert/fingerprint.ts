@@ -21,6 +21,9 @@ export function describeSettings(settings: ConvertSettings): Record<string, unkn
     ...rest,
     columnTypes: Object.fromEntries(columnTypes),
     schema: { name: schema.name, renames: Object.fromEntries(schema.renames), drops: [...schema.drops] },
+    // Recorded only when used (it is not enumerable): a TFDS run's summary and plan name it, so a
+    // resume with another name does not keep its shards; other runs keep their bytes.
+    ...(settings.tfdsName === null ? {} : { tfdsName: settings.tfdsName }),
   })) as Record<string, unknown>;
 }
 

@@ -4,6 +4,7 @@ import type { SplitPlan } from '../dataset/plan.js';
 import type { Gathered, InputItem } from '../inputs/sources.js';
 import type { ShardOwnership } from '../scale/slices.js';
 import type { SkippedFile } from '../summary/summary.js';
+import type { ApplyAnnotationSettings, ImageAnnotation, PreparedAnnotations } from '../annotations/index.js';
 import type { ConvertSettings } from './options.js';
 
 /** An input with its label resolved (once, in {@link prepareJob}). */
@@ -18,6 +19,17 @@ export interface WorkItem {
   readonly input: InputItem;
   readonly label: ResolvedLabel;
   readonly shard: number;
+  /** Only in an object-detection run: the input's annotation, or null (a record without boxes). */
+  readonly annotation?: ImageAnnotation | null;
+}
+
+/** An object-detection run's annotations, read once before any image. */
+export interface DetectionJob {
+  readonly prepared: PreparedAnnotations;
+  /** What every input's annotation is applied with. */
+  readonly apply: ApplyAnnotationSettings;
+  /** Inputs left out by `--annotated-only` (listed with the ignored files). */
+  readonly leftOut: number;
 }
 
 /** Everything decided before any image is read. */
@@ -29,7 +41,10 @@ export interface Job {
   readonly inputs: readonly LabelledInput[];
   /** Up-front problems: manifest rows, unknown labels. */
   readonly problems: readonly SkippedFile[];
+  /** The class labels (folders, manifest column); null in an object-detection run, whose label map is the detection one. */
   readonly labelMap: LabelMap | null;
+  /** Only with `--annotations`: the prepared annotations. */
+  readonly detection: DetectionJob | null;
   readonly plans: readonly SplitPlan<InputItem>[];
   readonly ownership: ShardOwnership;
   /** The work this process owns, in output order (before resume removes kept shards). */

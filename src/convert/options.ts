@@ -124,6 +124,9 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   const run = resolveRun(options, output);
   const splits = resolveSplits(options);
   const later = { ...resolveAnnotations(options), tfdsName: resolveTfdsName(options, caffe.target, run.compression, run.labelOffset, output) };
+  if (later.annotations !== null && caffe.target === 'caffe-lmdb') {
+    throw new InvalidOptionError('annotations write the Object Detection API\'s box features, which a Caffe Datum cannot hold; use --target tfrecord', ['annotations', 'target']);
+  }
   const { imageOptions, ...target } = caffe;
   const settings = {
     ...sources, schema, labelMap, ...target, ...scale, output, toStdout: output === '-', prefix, sharding: Object.freeze(sharding),
@@ -331,6 +334,15 @@ function resolveTfdsName(options: ConvertOptions, target: string, compression: C
   if (labelOffset !== 0) throw new InvalidOptionError(`tfdsName writes TFDS ClassLabel ids, which start at 0: labelOffset ${labelOffset} is not possible`, ['tfdsName', 'labelOffset']);
   if (target !== 'tfrecord') throw new InvalidOptionError('tfdsName writes TFRecord shards; target caffe-lmdb is not possible', ['tfdsName', 'target']);
   if (output === '-') throw new InvalidOptionError('tfdsName writes a dataset folder; output "-" is not possible', ['tfdsName', 'output']);
+  // Only merge-summary sees every worker's shards, and it does not write TFDS metadata: one process writes a TFDS folder.
+  if (options.worker !== undefined) throw new InvalidOptionError('tfdsName writes dataset_info.json from every shard of the run; --worker is not possible (convert in one process)', ['tfdsName', 'worker']);
+  if (options.encode === 'raw') throw new InvalidOptionError('tfdsName declares a TFDS Image feature (encoded PNG or JPEG bytes); encode raw is not possible', ['tfdsName', 'encode']);
+  // features.json names the keys image and label: renaming them would leave TFDS reading keys that are not there.
+  const renamed = (options.keys ?? []).map((k) => k.split('=')[0]?.trim() ?? '');
+  const blocked = [...renamed.filter((k) => k === 'image' || k === 'label'), ...(options.dropKeys ?? []).filter((k) => k === 'image')];
+  if (blocked.length > 0) {
+    throw new InvalidOptionError(`tfdsName writes features.json for the keys image and label; --key/--drop-key of ${blocked.join(', ')} is not possible`, ['tfdsName', 'keys', 'dropKeys']);
+  }
   return name;
 }
 

@@ -6,6 +6,7 @@ import { gatherInputs, type Gathered, type InputItem } from '../inputs/sources.j
 import { planOwnership, type ShardOwnership } from '../scale/slices.js';
 import { summaryFileName, workerSummaryFile, type SkippedFile } from '../summary/summary.js';
 import { describeSettings, fingerprintPlan } from './fingerprint.js';
+import { describeDetection, prepareDetection, type PreparedDetection } from './detection.js';
 import type { Job, LabelledInput, WorkItem } from './job.js';
 import type { ConvertSettings } from './options.js';
 
@@ -20,11 +21,17 @@ import type { ConvertSettings } from './options.js';
  */
 export async function prepareJob(settings: ConvertSettings): Promise<Job> {
   const gathered = await gatherInputs(settings);
-  const fixedLabels = settings.labels === null ? null : await readLabelFile(settings.labels);
+  const detecting = settings.annotations !== null;
+  // In an object-detection run --labels fixes the detection ids, not the class-folder labels.
+  const fixedLabels = settings.labels === null || detecting ? null : await readLabelFile(settings.labels);
   const labels = createLabelResolver(gathered.inputs, fixedLabels, settings);
-  const { inputs, problems } = labelInputs(gathered, labels);
-  if (settings.labelMap === 'pbtxt' && labels.map !== null) checkPbtxtIds(labels.map);
+  const labelled = labelInputs(gathered, labels);
+  const { problems } = labelled;
+  if (settings.labelMap === 'pbtxt' && labels.map !== null && !detecting) checkPbtxtIds(labels.map);
   if (settings.strict && problems.length > 0) throw new StrictModeError(new ImageError('invalid', (problems[0] as SkippedFile).reason));
+  const od: PreparedDetection | null = detecting ? await prepareDetection(settings, labelled.inputs) : null;
+  const inputs = od?.inputs ?? labelled.inputs;
+  const ignored = od === null ? gathered.ignored : [...gathered.ignored, ...od.leftOut];
   const plans = planShards(inputs.map((i) => i.input), {
     sharding: settings.sharding,
     splits: settings.splits,
@@ -36,19 +43,23 @@ export async function prepareJob(settings: ConvertSettings): Promise<Job> {
     throw new UsageError('-o - writes one stream: it cannot hold several splits; write to a folder instead');
   }
   const { worker } = settings;
-  const described = describeSettings(settings);
+  const detection = describeDetection(settings);
+  const described = detection === null ? describeSettings(settings) : { ...describeSettings(settings), ...detection };
+  // An OD run's label map is the detection one (label_map.pbtxt); class-folder labels are not written.
+  const labelMap = od === null ? labels.map : null;
   // Global shard numbering across splits: worker I of N writes the shards whose number mod N is I.
   const ownership = planOwnership(plans, worker);
   return {
     settings,
-    gathered: { kind: gathered.kind, ignored: gathered.ignored },
+    gathered: { kind: gathered.kind, ignored },
     inputs,
     problems,
-    labelMap: labels.map,
+    labelMap,
+    detection: od?.detection ?? null,
     plans,
     ownership,
-    owned: ownedWork(plans, inputs, ownership),
-    fingerprint: fingerprintPlan(described, labels.map, plans),
+    owned: ownedWork(plans, inputs, ownership, od),
+    fingerprint: fingerprintPlan(described, od === null ? labels.map : od.detection.prepared.labelMap, plans),
     described,
     summaryFile: worker === null ? summaryFileName(settings.prefix) : workerSummaryFile(worker.index, worker.count, settings.prefix),
     inputBytes: inputs.reduce((n, i) => n + i.input.size, 0),
@@ -69,13 +80,15 @@ function labelInputs(gathered: Gathered, labels: LabelResolver): { inputs: Label
 }
 
 /** The work items of the shards this process owns, in output order. */
-function ownedWork(plans: readonly SplitPlan<InputItem>[], inputs: readonly LabelledInput[], ownership: ShardOwnership): WorkItem[] {
+function ownedWork(plans: readonly SplitPlan<InputItem>[], inputs: readonly LabelledInput[], ownership: ShardOwnership, od: PreparedDetection | null): WorkItem[] {
   const labelOf = new Map(inputs.map((i) => [i.input, i.label]));
   const work: WorkItem[] = [];
   for (const plan of plans) {
     for (const [i, input] of plan.inputs.entries()) {
       const shard = plan.shardOf[i] as number;
-      if (ownership.owns(plan.name, shard)) work.push({ plan, input, shard, label: labelOf.get(input) as LabelledInput['label'] });
+      if (!ownership.owns(plan.name, shard)) continue;
+      const item: WorkItem = { plan, input, shard, label: labelOf.get(input) as LabelledInput['label'] };
+      work.push(od === null ? item : { ...item, annotation: od.annotationOf.get(input) ?? null });
     }
   }
   return work;

@@ -10,7 +10,7 @@ import { refreshFaults } from '../runtime/faults.js';
 import type { KeptShard } from '../sinks/resume-ledger.js';
 import { asParts, type ShardInfo } from '../sinks/sink.js';
 import type { Target } from '../sinks/target.js';
-import { emptyFragment, type ShardFragment } from '../summary/fragment.js';
+import { emptyDetectionTally, emptyFragment, type ShardFragment } from '../summary/fragment.js';
 import { addClass } from '../summary/summary.js';
 import { createEncoder, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
@@ -113,7 +113,7 @@ async function writeRecords(
       if (result.ok) {
         await target.sink(work.plan.name).write({ payload: result.record.payload, shard: work.shard, relPath: work.input.relPath, onWritten: result.release });
         progress.records++;
-        tallyRecord(fragmentOf(work), work, result);
+        tallyRecord(fragmentOf(work), work, result, settings.tfdsName !== null);
         target.observe(result.input, result.record);
       } else {
         if (settings.strict) throw new StrictModeError(result.error);
@@ -132,7 +132,7 @@ async function writeRecords(
   if (needsDecode(settings.image)) configureImageConcurrency(window);
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
-  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, hashes, signal: hooks.signal });
+  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, hashes, signal: hooks.signal, detection: job.detection });
   try {
     await writeInOrder(mapOrdered(todo.values(), window, async (work) => ({ work, result: await encode(work) })));
   } finally {
@@ -154,8 +154,8 @@ function startHashWorkers(settings: ConvertSettings, target: Target, hooks: Conv
   return new HashWorkerPool(settings.jobs, { sha256: true, crc: true, validate: false });
 }
 
-/** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes. */
-function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<FileResult, { ok: true }>): void {
+/** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */
+function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<FileResult, { ok: true }>, images: boolean): void {
   const relPath = work.input.relPath;
   const { image } = result.input;
   fragment.records++;
@@ -163,5 +163,25 @@ function tallyRecord(fragment: ShardFragment, work: WorkItem, result: Extract<Fi
   for (const message of image.notes) fragment.warnings.push({ path: relPath, message });
   for (const [key, kind] of result.record.keys) fragment.keys[key] = kind;
   const recordBytes = FRAME_OVERHEAD_BYTES + asParts(result.record.payload).reduce((n, part) => n + part.length, 0);
-  for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+  if (images) {
+    const kind = `${image.kind === 'encoded' ? image.format : 'raw'}/${image.channels}`;
+    fragment.images ??= {};
+    fragment.images[kind] = (fragment.images[kind] ?? 0) + 1;
+  }
+  if (result.detection === undefined) {
+    for (const name of work.label.classes) addClass(fragment.classes, name, { records: 1, bytes: recordBytes });
+  } else tallyDetection(fragment, relPath, work.annotation === null, result.detection);
+}
+
+/** Counts an object-detection record's boxes, problems and warnings into its shard's fragment. */
+function tallyDetection(fragment: ShardFragment, relPath: string, unannotated: boolean, od: NonNullable<Extract<FileResult, { ok: true }>['detection']>): void {
+  const tally = (fragment.detection ??= emptyDetectionTally());
+  tally.boxes += od.boxes;
+  tally.kept += od.kept;
+  tally.dropped += od.dropped;
+  tally.clipped += od.clipped;
+  if (unannotated) tally.unannotated++;
+  if (od.dropped > 0 || od.clipped > 0) tally.files.push({ path: relPath, boxes: od.boxes, kept: od.kept, dropped: od.dropped, clipped: od.clipped });
+  for (const p of od.problems) tally.problems.push({ path: relPath, kind: p.kind, message: p.message });
+  for (const p of od.warnings) tally.warnings.push({ path: relPath, kind: p.kind, message: p.message });
 }

@@ -1,4 +1,4 @@
-/** The sidecar stage: labels.txt, label_map.pbtxt and the summary, published with the shards in one step. */
+/** The sidecar stage: labels.txt, label_map.pbtxt, TFDS metadata and the summary, published with the shards in one step. */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatLabelMapPbtxt, formatLabelsTxt, type LabelMap } from '../dataset/labels.js';
@@ -6,6 +6,7 @@ import type { Target } from '../sinks/target.js';
 import { LABEL_MAP_FILE, LABELS_FILE, type ConvertSummary } from '../summary/summary.js';
 import type { Job } from './job.js';
 import type { RunOutcome } from './run.js';
+import { listTfdsSidecars } from './tfds-output.js';
 
 /** A file written beside the shards. */
 export interface Sidecar {
@@ -22,11 +23,14 @@ export interface Sidecar {
  * @example
  * listSidecars(job, summary).map((s) => s.name); // ['labels.txt', 'dataset.json']
  */
-export function listSidecars(job: Job, summary: ConvertSummary): Sidecar[] {
+export function listSidecars(job: Job, summary: ConvertSummary, fragments: RunOutcome['fragments'] = new Map()): Sidecar[] {
   const map = job.labelMap;
   const sidecars: Sidecar[] = [];
   if (map !== null) sidecars.push({ name: LABELS_FILE, text: formatLabelsTxt(map) });
   if (map !== null && job.settings.labelMap === 'pbtxt') sidecars.push({ name: LABEL_MAP_FILE, text: formatLabelMapPbtxt(map) });
+  if (job.detection !== null) sidecars.push({ name: LABEL_MAP_FILE, text: job.detection.prepared.labelMapText });
+  // A TFDS run (--tfds-name): dataset_info.json, features.json and the class names TFDS reads.
+  if (job.settings.tfdsName !== null) sidecars.push(...listTfdsSidecars(job, summary, fragments));
   sidecars.push({ name: job.summaryFile, text: `${JSON.stringify(summary, null, 2)}\n` });
   return sidecars;
 }
@@ -42,7 +46,7 @@ export async function writeSidecars(job: Job, target: Target, outcome: RunOutcom
   const { settings } = job;
   try {
     if (!settings.toStdout) {
-      for (const sidecar of listSidecars(job, summary)) await outcome.publication.stage(join(settings.output, sidecar.name), sidecar.text);
+      for (const sidecar of listSidecars(job, summary, outcome.fragments)) await outcome.publication.stage(join(settings.output, sidecar.name), sidecar.text);
     }
     await outcome.publication.publish();
   } catch (error) {

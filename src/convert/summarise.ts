@@ -33,6 +33,14 @@ export function summaryInputOf(job: Job, target: Target, outcome: RunOutcome): S
     reportsGlobal: worker === null || worker.index === 0,
     ownedInputs: job.owned.length,
     resumed: settings.resume ? countKept(outcome.kept) : null,
+    ...(job.detection === null ? {} : {
+      detection: {
+        format: job.detection.prepared.format,
+        labelMap: job.detection.prepared.labelMap,
+        problems: job.detection.prepared.problems.map((p) => ({ path: p.source.path, kind: p.kind, message: p.message })),
+        leftOut: job.detection.leftOut,
+      },
+    }),
     plan: worker === null ? null : {
       fingerprint: job.fingerprint,
       worker: worker.index,

@@ -8,10 +8,11 @@ import type { Job } from './job.js';
 import type { ConvertSettings } from './options.js';
 import type { ConvertHooks } from './progress.js';
 import { changedSidecars } from './sidecars.js';
+import { checkTfdsJob, tfdsSidecarNames, tfdsShardNaming } from './tfds-output.js';
 
 /** Every target by its `--target` name. A new target is a module implementing `Target` and one line here. */
 const TARGETS: Readonly<Record<ConvertSettings['target'], (settings: ConvertSettings, plan: TargetPlan) => Target>> = {
-  tfrecord: (settings, plan) => createTfrecordTarget(settings, plan),
+  tfrecord: (settings, plan) => createTfrecordTarget(settings, plan, settings.tfdsName === null ? undefined : tfdsShardNaming(settings.tfdsName)),
   'caffe-lmdb': (settings, plan) => createCaffeTarget(settings, plan),
 };
 
@@ -34,9 +35,11 @@ export async function createTarget(job: Job, hooks: ConvertHooks): Promise<Targe
     stdout: hooks.stdout ?? process.stdout,
   });
   target.preflight(job.inputs.map(({ input, label }) => ({ relPath: input.relPath, label: label.label })));
+  if (settings.tfdsName !== null) checkTfdsJob(job);
   if (!settings.toStdout && !settings.resume && settings.worker === null) {
     // Runs of other prefixes share the folder: a shared labels file clashes only if this run would change it.
     const sidecars = [job.summaryFile, ...await changedSidecars(settings.output, job.labelMap, settings.labelMap === 'pbtxt')];
+    if (settings.tfdsName !== null) sidecars.push(...tfdsSidecarNames(job));
     for (const plan of job.plans) {
       await checkOutputFree(settings.output, plan.name, [...sidecars, ...target.outputNames(plan.name)], settings.overwrite, target.outputPattern(plan.name));
     }

@@ -3,7 +3,7 @@ import type { LabelMap } from '../dataset/labels.js';
 import type { ShardInfo } from '../sinks/sink.js';
 import { compareCodeUnits, sortKeys } from '../runtime/compare.js';
 import { TOOL_VERSION } from '../runtime/version.js';
-import { emptyFragment, mergeFragment, type ShardFragment } from './fragment.js';
+import { emptyDetectionTally, emptyFragment, mergeFragment, type DetectionNote, type ShardFragment } from './fragment.js';
 import { addClass, type ClassSummary, type ConvertSummary, type SkippedFile, type SplitSummary } from './summary.js';
 
 /** Everything a summary is built from. */
@@ -36,6 +36,13 @@ export interface SummaryInput {
   readonly resumed: { readonly shards: number; readonly records: number } | null;
   /** In a worker's summary: the shared plan. */
   readonly plan: NonNullable<ConvertSummary['plan']> | null;
+  /** Only in an object-detection run: its format, label map, the problems found before any image, inputs --annotated-only left out. */
+  readonly detection?: {
+    readonly format: string;
+    readonly labelMap: LabelMap;
+    readonly problems: readonly DetectionNote[];
+    readonly leftOut: number;
+  };
 }
 
 /**
@@ -80,6 +87,7 @@ export function buildSummary(input: SummaryInput): ConvertSummary {
     },
     seed: input.seed,
     options: input.options,
+    ...(input.detection === undefined ? {} : { annotations: summariseDetection(input, all) }),
     ...(input.resumed === null ? {} : { resumed: input.resumed }),
     ...(input.plan === null ? {} : { plan: input.plan }),
   };
@@ -96,4 +104,27 @@ function summariseSplit(shards: readonly ShardInfo[], fragments: ReadonlyMap<num
     for (const [k, c] of Object.entries(fragment.classes)) addClass(classes, k, c);
   }
   return { records, bytes: shards.reduce((n, x) => n + x.bytes, 0), shards, classes: sortKeys(classes) };
+}
+
+/** The object-detection part of the summary: up-front problems (reported once), then the records' tally. */
+function summariseDetection(input: SummaryInput, all: ShardFragment): NonNullable<ConvertSummary['annotations']> {
+  const detection = input.detection as NonNullable<SummaryInput['detection']>;
+  const tally = all.detection ?? emptyDetectionTally();
+  const leftOut = input.reportsGlobal ? detection.leftOut : 0;
+  const problems = [...(input.reportsGlobal ? detection.problems : []), ...tally.problems];
+  return {
+    format: detection.format,
+    labels: detection.labelMap.names,
+    labelIds: detection.labelMap.ids,
+    annotated: all.records - tally.unannotated,
+    unannotated: tally.unannotated + leftOut,
+    leftOut,
+    boxes: tally.boxes,
+    kept: tally.kept,
+    dropped: tally.dropped,
+    clipped: tally.clipped,
+    files: tally.files,
+    problems,
+    warnings: tally.warnings,
+  };
 }

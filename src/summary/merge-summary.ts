@@ -111,6 +111,7 @@ export async function mergeSummaries(dir: string, prefix: string = DEFAULT_PREFI
     splits,
     classes: addClasses(parts.map((p) => p.classes)),
     schema: { name: first.schema.name, keys: [...keys].sort(([a], [b]) => compareCodeUnits(a, b)).map(([key, type]) => ({ key, type })) },
+    ...(first.annotations === undefined ? {} : { annotations: mergeDetection(parts) }),
   };
   if (missing.length > 0) return { summary, missing };
   const target = summaryFileName(prefix);
@@ -123,4 +124,26 @@ export async function mergeSummaries(dir: string, prefix: string = DEFAULT_PREFI
     throw toOutputError(error, dir);
   }
   return { summary, missing };
+}
+
+/** The workers' object-detection tallies added up (format and label map are the plan's, equal in all). */
+function mergeDetection(parts: readonly ConvertSummary[]): NonNullable<ConvertSummary['annotations']> {
+  const all = parts.map((p) => p.annotations).filter((a) => a !== undefined);
+  const first = all[0] as NonNullable<ConvertSummary['annotations']>;
+  const sum = (k: 'annotated' | 'unannotated' | 'leftOut' | 'boxes' | 'kept' | 'dropped' | 'clipped'): number => all.reduce((n, a) => n + a[k], 0);
+  return {
+    format: first.format,
+    labels: first.labels,
+    labelIds: first.labelIds,
+    annotated: sum('annotated'),
+    unannotated: sum('unannotated'),
+    leftOut: sum('leftOut'),
+    boxes: sum('boxes'),
+    kept: sum('kept'),
+    dropped: sum('dropped'),
+    clipped: sum('clipped'),
+    files: all.flatMap((a) => a.files),
+    problems: all.flatMap((a) => a.problems),
+    warnings: all.flatMap((a) => a.warnings),
+  };
 }

@@ -57,6 +57,28 @@ export interface ConvertSummary {
   readonly schema: { readonly name: string; readonly keys: readonly { readonly key: string; readonly type: FeatureType }[] };
   readonly seed: number;
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Only with `annotations`: the detection label map; records with boxes (`annotated`) and without
+   * (`unannotated`, including the inputs `--annotated-only` left out, `leftOut`, which are also
+   * ignored files); boxes given, written (`kept`), dropped by the geometry and written after
+   * clipping, per file for files with a dropped or clipped box; annotation problems (each box
+   * left out, annotations naming no input) and warnings (declared sizes that differ).
+   */
+  readonly annotations?: {
+    readonly format: string;
+    readonly labels: readonly string[];
+    readonly labelIds: readonly number[];
+    readonly annotated: number;
+    readonly unannotated: number;
+    readonly leftOut: number;
+    readonly boxes: number;
+    readonly kept: number;
+    readonly dropped: number;
+    readonly clipped: number;
+    readonly files: readonly { readonly path: string; readonly boxes: number; readonly kept: number; readonly dropped: number; readonly clipped: number }[];
+    readonly problems: readonly { readonly path: string; readonly kind: string; readonly message: string }[];
+    readonly warnings: readonly { readonly path: string; readonly kind: string; readonly message: string }[];
+  };
   /** Only with `resume`: the complete shards kept from the earlier run, and their records (not read again). */
   readonly resumed?: { readonly shards: number; readonly records: number };
   /** Only in a worker's summary: the plan all workers share, and who writes which shard. */

@@ -7,5 +7,6 @@ export type { TfdsFeatureJson, TfdsFeaturesInput } from './features.js';
 export { buildTfdsDatasetInfo } from './dataset-info.js';
 export type { TfdsDatasetInfoInput, TfdsSplitInput } from './dataset-info.js';
 export { encodeTfdsObjects } from './objects.js';
-export { writeTfdsMetadata } from './write.js';
+export { formatTfdsMetadata, writeTfdsMetadata } from './write.js';
+export type { TfdsMetadataFile } from './write.js';
 export type { TfdsBox } from './objects.js';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { convert } from '../../src/convert/convert.js';
 import { loadLmdb } from '../../src/caffe/lmdb-module.js';
 import { SCHEMA_NAMES } from '../../src/dataset/schema.js';
-import { runInProcess } from './in-process.js';
+import { runCliInProcess as runInProcess } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(ROOT, 'fixtures/golden');

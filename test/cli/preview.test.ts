@@ -10,7 +10,7 @@ import { loadLmdb } from '../../src/caffe/lmdb-module.js';
 import { bytesFeature, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
 import { frameRecordToBuffer } from '../../src/record/index.js';
 import { BOX_PALETTE, probeTextRendering } from '../../src/read/preview.js';
-import { runInProcess } from './in-process.js';
+import { runCliInProcess as runInProcess } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GOLDEN = join(ROOT, 'fixtures/golden');

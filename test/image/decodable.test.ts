@@ -169,3 +169,21 @@ test('signatures: PAM is Netpbm, "P7 332" is an XV thumbnail; a PAM decodes to i
   assert.deepEqual([image.format, image.channels], ['png', 4]);
   assert.deepEqual([...(await sharp(image.bytes).raw().toBuffer())], [1, 2, 3, 255, 4, 5, 6, 0]);
 });
+
+test('files TensorFlow decodes that PIL refuses pass through unchanged: a cut-short Exif segment, zTXt text bombs', async () => {
+  // The independent checker decodes with PIL, which refuses both files for reasons outside the
+  // image data: PIL parses the Exif segment for the dpi and fails on its 15 bytes; PIL caps text
+  // chunks (ImageFile's MAX_TEXT_CHUNK, 1 MB) against decompression bombs. libjpeg ignores APP1,
+  // and libpng (TensorFlow's decode_png) bounds text by its chunk malloc limit and needs no text to
+  // decode pixels. So the bytes are what TensorFlow reads: store them as they are.
+  for (const name of ['truncated_exif_dpi.jpg', 'png_decompression_dos.png']) {
+    const bytes = await fixture(name);
+    const verdict = await checkTfDecodable(bytes);
+    assert.equal(verdict.decodable, true, `${name}: ${verdict.reason ?? ''}`);
+    const stored = await encoded(join(DECODABLE, name));
+    assert.equal(stored.transcoded, null, name);
+    assert.ok(stored.bytes.equals(bytes), `${name} is stored byte for byte`);
+    const { info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [stored.width, stored.height], `${name} decodes fully`);
+  }
+});

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSummary, type SummaryInput } from '../../src/summary/build.js';
-import { emptyFragment, type ShardFragment } from '../../src/summary/fragment.js';
+import { emptyFragment, type DetectionTally, type ShardFragment } from '../../src/summary/fragment.js';
 
 function fragment(records: number, path: string, cls: string): ShardFragment {
   return { ...emptyFragment(), records, warnings: [{ path, message: 'note' }], classes: { [cls]: { records, bytes: 10 * records } }, keys: { 'image/encoded': 'bytes' } };
@@ -41,4 +41,25 @@ test('a worker other than 0 leaves the up-front problems and ignored files to wo
   assert.deepEqual(summary.plan, plan);
   assert.deepEqual(summary.resumed, { shards: 1, records: 2 });
   assert.deepEqual(Object.keys(summary).slice(-3), ['options', 'resumed', 'plan']);
+});
+
+test('an object-detection run: fragments\' box tallies add up in shard order, up-front annotation problems once (worker 0)', () => {
+  const tally = (kept: number, path: string): DetectionTally => ({
+    boxes: kept + 1, kept, dropped: 1, clipped: 0, unannotated: 1,
+    files: [{ path, boxes: kept + 1, kept, dropped: 1, clipped: 0 }], problems: [], warnings: [{ path, kind: 'size-mismatch', message: `${path}: size` }],
+  });
+  const fragments = new Map([['train', new Map([[1, { ...fragment(1, 'b.jpg', 'dog'), detection: tally(2, 'b.jpg') }], [0, { ...fragment(2, 'a.jpg', 'cat'), detection: tally(3, 'a.jpg') }]])]]);
+  const detection = {
+    format: 'voc', labelMap: { names: ['raccoon'], ids: [1], offset: 1 },
+    problems: [{ path: 'x.xml', kind: 'missing-image', message: 'x.xml: names "x.jpg"' }], leftOut: 4,
+  };
+  const summary = buildSummary({ ...base, fragments, detection });
+  const od = summary.annotations;
+  assert.ok(od !== undefined);
+  assert.deepEqual([od.boxes, od.kept, od.dropped, od.annotated, od.unannotated, od.leftOut], [7, 5, 2, 1, 6, 4]);
+  assert.deepEqual(od.files.map((f) => f.path), ['a.jpg', 'b.jpg']);
+  assert.deepEqual([od.problems.length, od.warnings.length, od.labels], [1, 2, ['raccoon']]);
+  const worker1 = buildSummary({ ...base, fragments, detection, reportsGlobal: false });
+  assert.deepEqual([worker1.annotations?.problems, worker1.annotations?.leftOut, worker1.annotations?.unannotated], [[], 0, 2]);
+  assert.ok(!('annotations' in buildSummary(base)));
 });

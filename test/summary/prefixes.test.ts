@@ -65,8 +65,10 @@ test('merge-summary merges each prefix of a worker run into its own summary', as
     const codes = await Promise.all([0, 1].map((i) => spawnCliAsync(['convert', SAMPLE, '-o', out, '--prefix', prefix, '--shards', '2', '--worker', `${i}/2`, '-q'])));
     assert.deepEqual(codes, [0, 0]);
   }
-  const merged = await cli(['merge-summary', out]);
+  const merged = await cli(['merge-summary', `${out}/`]);  // a trailing slash, as in the README's `merge-summary out/`
   assert.equal(merged.code, 0, merged.stderr);
+  assert.ok(merged.stderr.includes(`into ${join(out, 'dataset.json')}\n`), merged.stderr);
+  assert.ok(merged.stderr.includes(`into ${join(out, 'validation.dataset.json')}\n`), merged.stderr);
   const train = JSON.parse(await readFile(join(out, 'dataset.json'), 'utf8'));
   const validation = JSON.parse(await readFile(join(out, 'validation.dataset.json'), 'utf8'));
   assert.deepEqual(train.shards.map((s: { file: string }) => s.file), ['train-00000-of-00002.tfrecord', 'train-00001-of-00002.tfrecord']);

@@ -1,4 +1,5 @@
 /** merge-summary: combine the workers' summaries of a distributed run into dataset.json. */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { listWorkerPrefixes, mergeSummaries } from '../../summary/merge-summary.js';
 import { DEFAULT_PREFIX, summaryFileName } from '../../summary/summary.js';
@@ -19,7 +20,7 @@ export function registerMergeCommand(program: Command): void {
       for (const prefix of prefixes.length === 0 ? [DEFAULT_PREFIX] : prefixes) {
         const { summary, missing } = await mergeSummaries(dir, prefix);
         merged[prefix] = summary;
-        const target = `${dir}/${summaryFileName(prefix)}`;
+        const target = join(dir, summaryFileName(prefix));  // `out/` as the README writes it: no `out//`
         for (const file of missing) process.stderr.write(`missing or incomplete: ${file}\n`);
         process.stderr.write(missing.length > 0
           ? `img2tfrecord: ${missing.length} planned shard${missing.length === 1 ? '' : 's'} missing or incomplete: ${target} not written (rerun the workers that own them, with --resume)\n`
