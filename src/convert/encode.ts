@@ -7,6 +7,8 @@ import { raceTimeLimit } from '../image/limits.js';
 import { buildImageFeatures, sha256Hex } from '../dataset/features.js';
 import type { CellValue } from '../inputs/manifest.js';
 import type { ReadBufferPool } from '../runtime/read-pool.js';
+import { rememberCrc32c } from '../record/index.js';
+import type { HashWorkerPool } from './hash-workers.js';
 import { stallPoint } from '../runtime/faults.js';
 import type { SkippedFile } from '../summary/summary.js';
 import type { StageMarker, Target, TargetInput, TargetRecord } from '../sinks/target.js';
@@ -38,9 +40,20 @@ export interface EncodeEnv {
   /** The image stage (the target's, or a hook's replacement). */
   readonly loadImage: (bytes: Buffer, settings: ImageSettings, context: ImageContext) => Promise<EncodedImage | RawImage>;
   readonly pool: ReadBufferPool;
+  /**
+   * Pass-through only: worker threads that read each file and hash it (SHA-256, CRC-32C) off the
+   * main thread; null reads on the main thread through `pool`.
+   */
+  readonly hashes: HashWorkerPool | null;
   readonly signal: AbortSignal | undefined;
   /** Only in an object-detection run: the prepared annotations. */
   readonly detection?: DetectionJob | null;
+}
+
+/** An input's bytes, with the digests a worker computed while it read them (null: not computed). */
+interface ReadBytes {
+  readonly bytes: Buffer;
+  readonly sha256: string | null;
 }
 
 /**
@@ -68,14 +81,32 @@ function skip(work: WorkItem, error: ImageError, bytesRead: number): FileResult 
 }
 
 /** Reads an input's bytes from the pool, or says why it cannot be read. */
-function readInput(work: WorkItem, pool: ReadBufferPool): Buffer | ImageError {
+function readInput(work: WorkItem, pool: ReadBufferPool): ReadBytes | ImageError {
   const { relPath, path } = work.input;
   try {
     // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
-    return pool.read(path) ?? new ImageError('not-a-regular-file', 'not a regular file; not read', { path: relPath });
+    const bytes = pool.read(path);
+    return bytes === null ? notRegular(relPath) : { bytes, sha256: null };
   } catch (cause) {
     return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
   }
+}
+
+/** Reads an input on a hashing worker: its bytes, SHA-256 and CRC-32C (remembered for the frame). */
+async function readHashed(work: WorkItem, hashes: HashWorkerPool): Promise<ReadBytes | ImageError> {
+  const { relPath, path } = work.input;
+  try {
+    const digest = await hashes.digest(path);
+    if (digest.crc !== null) rememberCrc32c(digest.bytes, digest.crc);
+    return { bytes: digest.bytes, sha256: digest.sha256 };
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'not-a-regular-file') return notRegular(relPath);
+    return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
+  }
+}
+
+function notRegular(relPath: string): ImageError {
+  return new ImageError('not-a-regular-file', 'not a regular file; not read', { path: relPath });
 }
 
 /**
@@ -84,8 +115,14 @@ function readInput(work: WorkItem, pool: ReadBufferPool): Buffer | ImageError {
  */
 async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): Promise<FileResult> {
   await stallPoint('read', env.signal);
-  const bytes = readInput(work, env.pool);
-  if (bytes instanceof ImageError) return skip(work, bytes, 0);
+  const read = env.hashes === null ? readInput(work, env.pool) : await readHashed(work, env.hashes);
+  if (read instanceof ImageError) return skip(work, read, 0);
+  const { bytes } = read;
+  // The buffer goes back to whichever pool lent it (each ignores buffers it did not lend).
+  const giveBack = (): void => {
+    env.pool.release(bytes);
+    env.hashes?.release(bytes);
+  };
   const { relPath } = work.input;
   const context: ImageContext = { path: relPath, fileTimeout: env.settings.fileTimeout };
   try {
@@ -95,15 +132,15 @@ async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): 
     // Stored bytes that are not the file's own (re-encoded, decoded): the file's buffer is free now,
     // else once its record is written.
     const ownBytes = image.bytes === bytes;
-    if (!ownBytes) env.pool.release(bytes);
-    const release = ownBytes ? (): void => env.pool.release(bytes) : (): void => undefined;
-    const { detection, ...input } = await buildRecordFeatures(work, image, env, stage);
+    if (!ownBytes) giveBack();
+    const release = ownBytes ? giveBack : (): void => undefined;
+    const { detection, ...input } = await buildRecordFeatures(work, image, env, stage, ownBytes ? read.sha256 : null);
     stage.name = 'record';
     const record = await env.target.encode(input, context, stage);
     return { ok: true, input, record, bytesRead: bytes.length, release, ...(detection === undefined ? {} : { detection }) };
   } catch (error) {
     if (error instanceof ImageError) {
-      env.pool.release(bytes);
+      giveBack();
       return skip(work, error, bytes.length);
     }
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -121,12 +158,16 @@ async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): 
  * object-detection boxes of an annotation, mapped into the stored image's frame): add them to
  * `canonical` (schema-renamed keys) or `extra` (kept as named).
  *
+ * `sha256`: the image bytes' hex SHA-256 when already known (a hashing worker read them).
+ *
  * @example
  * const input = await buildRecordFeatures(work, image, env, stage); // input.canonical['image/encoded']
  */
-export async function buildRecordFeatures(work: WorkItem, image: EncodedImage | RawImage, env: EncodeEnv, stage: StageMarker): Promise<TargetInput & { readonly detection?: AppliedAnnotation }> {
+export async function buildRecordFeatures(
+  work: WorkItem, image: EncodedImage | RawImage, env: EncodeEnv, stage: StageMarker, sha256: string | null = null,
+): Promise<TargetInput & { readonly detection?: AppliedAnnotation }> {
   const { input, label } = work;
-  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256Hex(image.bytes)) };
+  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256 ?? sha256Hex(image.bytes)) };
   const detection = env.detection === undefined || env.detection === null || work.annotation === undefined
     ? undefined
     : applyDetection(env.detection, work.annotation, image, input.relPath, env.settings.strict);

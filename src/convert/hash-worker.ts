@@ -62,7 +62,7 @@ async function digest(task: DigestTask): Promise<DigestReply> {
 async function digestBatch(batch: DigestBatch): Promise<void> {
   const replies: DigestReply[] = [];
   for (const [i, path] of batch.paths.entries()) {
-    const task = { id: batch.id + i, path, sha256: batch.sha256, crc: batch.crc, validate: batch.validate };
+    const task = { id: batch.ids[i] as number, path, sha256: batch.sha256, crc: batch.crc, validate: batch.validate };
     replies.push(await digest(task).catch((error: NodeJS.ErrnoException): DigestReply => ({ id: task.id, ok: false, code: error.code ?? 'error', message: error.message })));
   }
   parentPort?.postMessage({ batch: replies }, replies.flatMap((reply) => (reply.ok ? [reply.store] : [])));

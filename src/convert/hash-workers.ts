@@ -11,9 +11,9 @@ export interface DigestTask {
   readonly validate: boolean;
 }
 
-/** Many files in one message (ids `id` .. `id + paths.length - 1`), answered by one message `{ batch: DigestReply[] }`. */
+/** Many files in one message (`ids[i]` for `paths[i]`), answered by one message `{ batch: DigestReply[] }`. */
 export interface DigestBatch {
-  readonly id: number;
+  readonly ids: readonly number[];
   readonly paths: readonly string[];
   readonly sha256: boolean;
   readonly crc: boolean;
@@ -56,6 +56,9 @@ function startWorker(): Worker {
 interface Slot {
   readonly worker: Worker;
   outstanding: number;
+  /** A batch is at the worker: requests wait in `queue` and go as the next batch when it answers. */
+  busy: boolean;
+  readonly queue: { id: number; path: string }[];
 }
 
 /**
@@ -81,10 +84,13 @@ export class HashWorkerPool {
   constructor(size: number, options: HashWorkerPoolOptions = {}) {
     this.flags = { sha256: options.sha256 ?? true, crc: options.crc ?? true, validate: options.validate ?? true };
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: startWorker(), outstanding: 0 };
+      const slot: Slot = { worker: startWorker(), outstanding: 0, busy: false, queue: [] };
       slot.worker.on('message', (reply: DigestReply | { batch: DigestReply[] }) => {
-        if ('batch' in reply) for (const one of reply.batch) this.settle(slot, one);
-        else this.settle(slot, reply);
+        if ('batch' in reply) {
+          slot.busy = false;
+          for (const one of reply.batch) this.settle(slot, one);
+          this.sendQueued(slot);
+        } else this.settle(slot, reply);
       });
       slot.worker.on('error', (error) => this.failAll(error));
       // Idle workers must not keep the process alive.
@@ -93,7 +99,11 @@ export class HashWorkerPool {
     }
   }
 
-  /** Reads and digests `path` on the least busy worker. */
+  /**
+   * Reads and digests `path` on the least busy worker. Requests made while that worker has a batch
+   * in progress wait and go together as its next batch (one message each way per batch, as Nagle's
+   * algorithm does for packets), so callers that ask one file at a time still pay per batch.
+   */
   digest(path: string): Promise<FileDigest> {
     const slot = this.slots.reduce((best, s) => (s.outstanding < best.outstanding ? s : best));
     const id = this.nextId++;
@@ -101,8 +111,16 @@ export class HashWorkerPool {
     if (slot.outstanding === 1) slot.worker.ref();
     return new Promise<FileDigest>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, path, ...this.flags } satisfies DigestTask);
+      slot.queue.push({ id, path });
+      if (!slot.busy) this.sendQueued(slot);
     });
+  }
+
+  private sendQueued(slot: Slot): void {
+    if (slot.queue.length === 0) return;
+    const batch = slot.queue.splice(0);
+    slot.busy = true;
+    slot.worker.postMessage({ ids: batch.map((t) => t.id), paths: batch.map((t) => t.path), ...this.flags } satisfies DigestBatch);
   }
 
   /**
@@ -115,8 +133,11 @@ export class HashWorkerPool {
     this.nextId += paths.length;
     if (slot.outstanding === 0) slot.worker.ref();
     slot.outstanding += paths.length;
-    const promises = paths.map((_, i) => new Promise<FileDigest>((resolve, reject) => this.pending.set(id + i, { resolve, reject, slot })));
-    slot.worker.postMessage({ id, paths, ...this.flags } satisfies DigestBatch);
+    const promises = paths.map((path, i) => new Promise<FileDigest>((resolve, reject) => {
+      this.pending.set(id + i, { resolve, reject, slot });
+      slot.queue.push({ id: id + i, path });
+    }));
+    if (!slot.busy) this.sendQueued(slot);
     return promises;
   }
 
@@ -128,22 +149,34 @@ export class HashWorkerPool {
       const slot = this.owners.get(store);
       if (slot === undefined) continue;
       this.owners.delete(store);
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), store]);
+      const stores = bySlot.get(slot);
+      if (stores === undefined) bySlot.set(slot, [store]);
+      else stores.push(store);
     }
     for (const [slot, stores] of bySlot) slot.worker.postMessage({ giveMany: stores }, stores);
   }
 
-  /** Gives a buffer from {@link digest} back to the worker that filled it (it is detached here afterwards). */
+  /**
+   * Gives a buffer from {@link digest} back to the worker that filled it (it is detached here
+   * afterwards). Buffers given back in one turn of the event loop (a writev's records) travel
+   * together: one message per worker.
+   */
   release(bytes: Buffer): void {
-    const store = bytes.buffer as ArrayBuffer;
-    const slot = this.owners.get(store);
-    if (slot === undefined) return;
-    this.owners.delete(store);
-    slot.worker.postMessage({ give: store }, [store]);
+    this.returning.push(bytes);
+    if (this.returning.length === 1) setImmediate(this.flushReturning);
   }
+
+  private readonly returning: Buffer[] = [];
+  private readonly flushReturning = (): void => {
+    if (this.closed) return;
+    this.releaseMany(this.returning.splice(0));
+  };
+  private closed = false;
 
   /** Stops the workers. */
   async close(): Promise<void> {
+    // Requests still pending are left unsettled: the run that made them is over.
+    this.closed = true;
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -154,7 +187,8 @@ export class HashWorkerPool {
     slot.outstanding--;
     if (slot.outstanding === 0) slot.worker.unref();
     if (!reply.ok) {
-      waiter.reject(Object.assign(new Error(`${reply.code}: ${reply.message}`), { code: reply.code }));
+      // The message is the fs error's own (it starts with its code), as a read on this thread words it.
+      waiter.reject(Object.assign(new Error(reply.message), { code: reply.code }));
       return;
     }
     this.owners.set(reply.store, slot);

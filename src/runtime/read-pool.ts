@@ -63,14 +63,16 @@ export class ReadBufferPool {
       const buffer = Buffer.from(store, 0, capacity);
       let filled = 0;
       for (;;) {
-        const n = readSync(fd, buffer, filled, capacity - filled, filled);
-        if (n === 0) break;
+        const asked = capacity - filled;
+        const n = readSync(fd, buffer, filled, asked, filled);
         filled += n;
         if (filled === capacity) {
           // The file grew past the room left: read it whole instead.
           this.giveBack(store);
           return readFileSync(path);
         }
+        // A regular file's read returns less than asked only at its end: no second read to see 0.
+        if (n < asked) break;
       }
       const bytes = buffer.subarray(0, filled);
       this.lent.set(store, bytes);

@@ -60,3 +60,23 @@ test('HashWorkerPool rejects a missing file with its errno code, and skips work 
     await pool.close();
   }
 });
+
+test('convert with IMG2TFRECORD_HASH_WORKERS=1 writes the same shards as on the main thread, at --jobs 1 and 2', async () => {
+  const { convert } = await import('../../src/convert/convert.js');
+  const { mkdtempSync, readdirSync: list } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'hash-workers-convert-'));
+  const shardsOf = (out: string): string[] => list(out).filter((n) => n.endsWith('.tfrecord')).sort().map((n) => createHash('sha256').update(readFileSync(join(out, n))).digest('hex'));
+  await convert({ input: SAMPLE, output: join(dir, 'main'), shards: 2 });
+  const expected = shardsOf(join(dir, 'main'));
+  process.env.IMG2TFRECORD_HASH_WORKERS = '1';
+  try {
+    for (const jobs of [1, 2]) {
+      const summary = await convert({ input: SAMPLE, output: join(dir, `workers-${jobs}`), shards: 2, jobs });
+      assert.ok(summary.records > 0);
+      assert.deepEqual(shardsOf(join(dir, `workers-${jobs}`)), expected, `--jobs ${jobs}`);
+    }
+  } finally {
+    delete process.env.IMG2TFRECORD_HASH_WORKERS;
+  }
+});

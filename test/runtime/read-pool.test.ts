@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { ReadBufferPool } from '../../src/runtime/read-pool.js';
 
 /** A regular file's bytes: read() gives null only for what is not a regular file. */
@@ -51,5 +52,28 @@ test('ReadBufferPool reads whole files and reuses a released buffer, once', asyn
     execFileSync('mkfifo', [fifo]);
     assert.equal(pool.read(fifo), null);
     assert.equal(pool.read(dir), null, 'nor is a folder read');
+  }
+});
+
+test('ReadBufferPool reads a regular file with one read: a short read is its end', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'read-pool-'));
+  const files = [0, 1, 16_383, 16_384, 70_000].map((size, i) => ({ path: join(dir, `f${i}.bin`), size }));
+  for (const { path, size } of files) await writeFile(path, Buffer.alloc(size, 7));
+  // The pool imports readSync by name: mock it on node:fs and resync the ESM bindings.
+  const fs = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
+  const readSync = t.mock.method(fs, 'readSync');
+  syncBuiltinESMExports();
+  try {
+    const pool = new ReadBufferPool(2 ** 20);
+    for (const { path, size } of files) {
+      const before = readSync.mock.callCount();
+      const bytes = mustRead(pool, path);
+      assert.equal(bytes.length, size);
+      assert.ok(bytes.every((b) => b === 7));
+      assert.equal(readSync.mock.callCount() - before, 1, `one read for ${size} bytes`);
+    }
+  } finally {
+    readSync.mock.restore();
+    syncBuiltinESMExports();
   }
 });
