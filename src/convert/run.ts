@@ -16,7 +16,7 @@ import { createEncoder, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
 import type { ConvertHooks, ConvertProgress } from './progress.js';
 import { HashWorkerPool } from './hash-workers.js';
-import type { ConvertSettings } from './options.js';
+import type { ConvertSettings } from './options/options.js';
 
 /** What a run wrote, and what the sidecar stage still needs to publish or undo. */
 export interface RunOutcome {
