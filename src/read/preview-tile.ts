@@ -31,7 +31,8 @@ function int(f: Feature | undefined, i = 0): number | null {
 }
 
 /**
- * The class a record shows under: its class text, else its label id, else null.
+ * The class a record shows under: its class text, else its label id, else (an Object Detection
+ * record) its boxes' classes with their counts, else null.
  *
  * @example
  * previewClassOf(example.features); // 'cat'
@@ -42,6 +43,15 @@ export function previewClassOf(features: Features): string | null {
   for (const key of ['image/class/label', 'label', 'image_class']) {
     const v = int(features[key]);
     if (v !== null) return String(v);
+  }
+  const boxes = features['image/object/class/text'];
+  if (boxes?.kind === 'bytes' && boxes.values.length > 0) {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < boxes.values.length; i++) {
+      const name = text(boxes, i) ?? '';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return [...counts].map(([name, n]) => (n === 1 ? name : `${name} x${n}`)).join(', ');
   }
   return null;
 }

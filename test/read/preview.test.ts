@@ -10,6 +10,7 @@ import { convert } from '../../src/convert/convert.js';
 import { loadLmdb } from '../../src/caffe/lmdb-module.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
 import {
+  previewClassOf,
   BOX_PALETTE, choosePreviewRecords, loadPreviewRecords, probeTextRendering, renderPreview, type PreviewCandidate,
 } from '../../src/read/preview.js';
 
@@ -135,4 +136,11 @@ test('LMDB: Caffe raw datums (CHW, BGR) render as their images', async (t) => {
   const sheet = await renderPreview(records.map((r) => r.features), { size: 40, probeText: async () => false });
   assert.deepEqual(sheet.warnings.filter((w) => w.startsWith('tile')), []);
   assert.ok(near(await pixel(sheet.png, sheet.gap + 20, sheet.gap + 20), [255, 0, 0], 2), `${await pixel(sheet.png, sheet.gap + 20, sheet.gap + 20)}`);
+});
+
+test('a tile is captioned by its class, else its label, else its boxes\' classes with their counts', () => {
+  assert.equal(previewClassOf({ 'image/class/text': bytesFeature('cat'), 'image/class/label': int64Feature(3) }), 'cat');
+  assert.equal(previewClassOf({ label: int64Feature(7) }), '7');
+  assert.equal(previewClassOf({ 'image/object/class/text': bytesFeature('raccoon', 'dog', 'raccoon') }), 'raccoon x2, dog');
+  assert.equal(previewClassOf({ 'image/object/class/text': bytesFeature() }), null);
 });
