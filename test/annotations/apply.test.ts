@@ -13,14 +13,10 @@ import { decodeExample, type Feature, type Features } from '../../src/example/in
 import { loadImage } from '../../src/image/load.js';
 import { resolveImageSettings, type ImageOptions } from '../../src/image/settings.js';
 import { readRecordFile } from '../../src/record/index.js';
+import { RACCOON_ANNOTATIONS } from './raccoon-fixtures.js';
 
 const IMAGES = 'fixtures/golden/raccoon_test_images';
-const ANNOTATIONS: Record<AnnotationFormat, string> = {
-  voc: 'fixtures/annotations/raccoon/voc',
-  csv: 'fixtures/annotations/raccoon/raccoon_test.csv',
-  coco: 'fixtures/annotations/raccoon/coco.json',
-  yolo: 'fixtures/annotations/raccoon/yolo',
-};
+const ANNOTATIONS = RACCOON_ANNOTATIONS;
 const SIDES = ['xmin', 'ymin', 'xmax', 'ymax'] as const;
 
 function values(f: Feature | undefined): unknown[] {

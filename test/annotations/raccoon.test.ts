@@ -13,15 +13,11 @@ import { matchAnnotations } from '../../src/annotations/match.js';
 import { toPixelBoxes, type AnnotationFormat } from '../../src/annotations/model.js';
 import { checkDeclaredSize, checkObjects } from '../../src/annotations/validate.js';
 import { DEFAULT_IMAGE_SETTINGS } from '../../src/image/settings.js';
+import { RACCOON_ANNOTATIONS } from './raccoon-fixtures.js';
 
 const IMAGES = 'fixtures/golden/raccoon_test_images';
 const RECORD = 'fixtures/golden/raccoon_test.record';
-const ANNOTATIONS: Record<AnnotationFormat, string> = {
-  voc: 'fixtures/annotations/raccoon/voc',
-  csv: 'fixtures/annotations/raccoon/raccoon_test.csv',
-  coco: 'fixtures/annotations/raccoon/coco.json',
-  yolo: 'fixtures/annotations/raccoon/yolo',
-};
+const ANNOTATIONS = RACCOON_ANNOTATIONS;
 
 async function readTensorflowRecords(): Promise<Map<string, Features>> {
   const byName = new Map<string, Features>();
