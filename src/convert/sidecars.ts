@@ -65,10 +65,11 @@ export async function writeSidecars(job: Job, target: Target, outcome: RunOutcom
  * @example
  * await changedSidecars('out', labelMap, false); // ['labels.txt'] when out/labels.txt differs
  */
-export async function changedSidecars(dir: string, map: LabelMap | null, pbtxt: boolean): Promise<string[]> {
+export async function changedSidecars(dir: string, map: LabelMap | null, pbtxt: boolean, detectionLabelMap: string | null = null): Promise<string[]> {
   const wanted: [string, string | null][] = [
     [LABELS_FILE, map === null ? null : formatLabelsTxt(map)],
-    [LABEL_MAP_FILE, map === null || !pbtxt ? null : formatLabelMapPbtxt(map)],
+    // An object-detection run writes its own label_map.pbtxt (ids from 1), whatever --label-map says.
+    [LABEL_MAP_FILE, detectionLabelMap ?? (map === null || !pbtxt ? null : formatLabelMapPbtxt(map))],
   ];
   const changed: string[] = [];
   for (const [name, text] of wanted) {

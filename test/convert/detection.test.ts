@@ -209,3 +209,19 @@ test('workers and merge-summary add up the detection tally of a single run', asy
   assert.deepEqual(summary.annotations, single.annotations);
   assert.deepEqual([summary.annotations.boxes, summary.annotations.annotated], [44, 40]);
 });
+
+test('a second annotation run into the folder does not replace a different label_map.pbtxt without --overwrite', async () => {
+  const out = join(work, 'relabel');
+  const first = await runCliTest(['convert', IMAGES, '-o', out, '--annotations', `${RACCOON}/voc`, '--prefix', 'a']);
+  assert.equal(first.code, 0, first.stderr);
+  const before = await readFile(join(out, 'label_map.pbtxt'), 'utf8');
+  const csv = join(work, 'other-class.csv');
+  await writeFile(csv, 'filename,class,xmin,ymin,xmax,ymax\nraccoon-105.jpg,badger,1,1,100,100\n');
+  const second = await runCliTest(['convert', IMAGES, '-o', out, '--annotations', csv, '--prefix', 'b']);
+  assert.notEqual(second.code, 0, 'refused: label_map.pbtxt would change');
+  assert.match(second.stderr, /label_map\.pbtxt/);
+  assert.equal(await readFile(join(out, 'label_map.pbtxt'), 'utf8'), before, 'the first run\'s label map is untouched');
+  // The same label map again is no clash: runs of other prefixes share it.
+  const same = await runCliTest(['convert', IMAGES, '-o', out, '--annotations', `${RACCOON}/voc`, '--prefix', 'c']);
+  assert.equal(same.code, 0, same.stderr);
+});

@@ -38,7 +38,7 @@ export async function createTarget(job: Job, hooks: ConvertHooks): Promise<Targe
   if (settings.tfdsName !== null) checkTfdsJob(job);
   if (!settings.toStdout && !settings.resume && settings.worker === null) {
     // Runs of other prefixes share the folder: a shared labels file clashes only if this run would change it.
-    const sidecars = [job.summaryFile, ...await changedSidecars(settings.output, job.labelMap, settings.labelMap === 'pbtxt')];
+    const sidecars = [job.summaryFile, ...await changedSidecars(settings.output, job.labelMap, settings.labelMap === 'pbtxt', job.detection?.prepared.labelMapText ?? null)];
     if (settings.tfdsName !== null) sidecars.push(...tfdsSidecarNames(job));
     for (const plan of job.plans) {
       await checkOutputFree(settings.output, plan.name, [...sidecars, ...target.outputNames(plan.name)], settings.overwrite, target.outputPattern(plan.name));
