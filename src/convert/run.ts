@@ -3,7 +3,7 @@ import { rmdir, stat } from 'node:fs/promises';
 import { InterruptedError, StrictModeError } from '../errors.js';
 import { FRAME_OVERHEAD_BYTES } from '../record/index.js';
 import { configureImageConcurrency, loadImage, needsDecode } from '../image/index.js';
-import { mapOrdered, stopOnAbort } from '../runtime/ordered.js';
+import { limitConcurrency, mapOrdered, stopOnAbort } from '../runtime/ordered.js';
 import { Publication, toOutputError } from '../runtime/publish.js';
 import { ReadBufferPool } from '../runtime/read-pool.js';
 import { refreshFaults } from '../runtime/faults.js';
@@ -128,11 +128,16 @@ async function writeRecords(
   const hashes = startHashWorkers(settings, target, hooks);
   // Pass-through files are small and their buffers reused: a deeper window keeps the workers' batches full.
   const window = settings.jobs * (hashes === null ? 3 : 8);
-  // Several sharp ops run at once; each then gets a share of the cores rather than all of them.
-  if (needsDecode(settings.image)) configureImageConcurrency(window);
+  // --jobs N means N cores of image work: N ops run at once with their share of N cores each, while
+  // the window reads ahead. (Ops = window, as before, kept 3 ops on both cores at --jobs 1.)
+  let load = hooks.loadImage ?? target.loadImage;
+  if (needsDecode(settings.image)) {
+    configureImageConcurrency(settings.jobs, settings.jobs);
+    load = limitConcurrency(load, settings.jobs);
+  }
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
-  const encode = createEncoder({ settings, target, loadImage: hooks.loadImage ?? target.loadImage, pool, hashes, signal: hooks.signal, detection: job.detection });
+  const encode = createEncoder({ settings, target, loadImage: load, pool, hashes, signal: hooks.signal, detection: job.detection });
   try {
     await writeInOrder(mapOrdered(todo.values(), window, async (work) => ({ work, result: await encode(work) })));
   } finally {
