@@ -24,7 +24,9 @@ const RUNS = readEnvInt('BENCH_RUNS', QUICK ? 3 : 5);
 const CORES = availableParallelism();
 // Case 3 pins --jobs (default: the CLI's own default, one per core) so the comparison never depends on it.
 const JOBS = readEnvInt('BENCH_JOBS', CORES);
-// The pipeline keeps jobs x 3 files in flight (src/convert/options.ts); the floor gets the same count.
+// The pipeline keeps jobs x 3 files in flight (src/convert/run.ts); the floor gets the same count. At the default
+// --jobs (= cores) every one of them may be in libvips at once, as in the floor; below the core count the pipeline
+// runs only --jobs ops (one core each), so case 3 compares at the default.
 const IN_FLIGHT = JOBS * readEnvInt('BENCH_INFLIGHT_PER_JOB', 3);
 const RSS_SMALL = readEnvInt('BENCH_RSS_SMALL', QUICK ? 200 : 1000);
 const RSS_LARGE = readEnvInt('BENCH_RSS_LARGE', QUICK ? 2000 : 20000);

@@ -1,5 +1,5 @@
 /** The object-detection part of a convert run: annotations read once, matched to the inputs, applied per record. */
-import { applyAnnotation, prepareAnnotations, type AnnotationProblem, type AppliedAnnotation, type ImageAnnotation } from '../annotations/index.js';
+import type { AnnotationProblem, AppliedAnnotation, ImageAnnotation } from '../annotations/index.js';
 import { ImageError, StrictModeError } from '../errors.js';
 import type { EncodedImage, RawImage } from '../image/index.js';
 import type { InputItem } from '../inputs/sources.js';
@@ -30,6 +30,8 @@ export interface PreparedDetection {
  * const od = await prepareDetection(settings, inputs); // od.annotationOf.get(input)?.objects
  */
 export async function prepareDetection(settings: ConvertSettings, inputs: readonly LabelledInput[]): Promise<PreparedDetection> {
+  // Loaded here, not at startup: only a run with --annotations needs the annotation parsers.
+  const { applyAnnotation, prepareAnnotations } = await import('../annotations/index.js');
   const prepared = await prepareAnnotations(inputs.map((i) => i.input.relPath), {
     annotations: settings.annotations as string, format: settings.annotationsFormat, labels: settings.labels,
   });
@@ -50,7 +52,7 @@ export async function prepareDetection(settings: ConvertSettings, inputs: readon
     format: prepared.format, geometry: settings.image, labels: prepared.labelMap, minBoxVisible: settings.minBoxVisible,
     ...(settings.annotationFrame === 'auto' ? {} : { frame: settings.annotationFrame }),
   };
-  return { detection: { prepared, apply, leftOut: leftOut.length }, inputs: kept, annotationOf, leftOut };
+  return { detection: { prepared, apply, leftOut: leftOut.length, applyAnnotation }, inputs: kept, annotationOf, leftOut };
 }
 
 /** Throws for the first problem `--strict` stops at. */
@@ -67,7 +69,7 @@ function stopAtProblem(problems: readonly AnnotationProblem[]): void {
  * const od = applyDetection(job.detection, work.annotation ?? null, image, 'a.jpg', settings.strict);
  */
 export function applyDetection(detection: DetectionJob, annotation: ImageAnnotation | null, image: EncodedImage | RawImage, relPath: string, strict: boolean): AppliedAnnotation {
-  const applied = applyAnnotation(annotation, image, relPath, detection.apply);
+  const applied = detection.applyAnnotation(annotation, image, relPath, detection.apply);
   if (strict) {
     const first = applied.problems.find((p) => STRICT_KINDS.has(p.kind));
     if (first !== undefined) throw new ImageError('invalid', `${first.kind}: ${first.message}`, { path: relPath });

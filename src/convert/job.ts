@@ -30,6 +30,8 @@ export interface DetectionJob {
   readonly apply: ApplyAnnotationSettings;
   /** Inputs left out by `--annotated-only` (listed with the ignored files). */
   readonly leftOut: number;
+  /** The annotations module's `applyAnnotation`, loaded only by a run with annotations. */
+  readonly applyAnnotation: typeof import('../annotations/index.js').applyAnnotation;
 }
 
 /** Everything decided before any image is read. */

@@ -118,3 +118,27 @@ export async function* stopOnAbort<T>(source: AsyncIterable<T>, signal: AbortSig
     }
   }
 }
+
+/**
+ * Wraps an async function so that at most `limit` calls run at once; later calls wait their turn
+ * in call order. Lets a pipeline read ahead (a wide window) while only a few heavy ops run.
+ *
+ * @example
+ * const decode = limitConcurrency((bytes: Buffer) => sharp(bytes).toBuffer(), 1);
+ * await Promise.all([decode(a), decode(b)]); // b starts when a has finished
+ */
+export function limitConcurrency<A extends unknown[], R>(fn: (...args: A) => Promise<R>, limit: number): (...args: A) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (...args: A): Promise<R> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn(...args);
+    } finally {
+      // The slot passes straight to the next waiter (running stays counted), or is freed.
+      if (waiting.length > 0) waiting.shift()?.();
+      else running--;
+    }
+  };
+}

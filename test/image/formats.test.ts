@@ -127,4 +127,12 @@ test('unknown bytes are described; options that cannot hold are refused', () => 
   assert.equal(sharp.concurrency(), set.threadsPerOp);
   const one = configureImageConcurrency(1);
   assert.deepEqual([one.opsRunning, one.threadsPerOp], [1, availableParallelism()], 'one op in flight gets every core');
+  // --jobs 1 means one core: one op of one thread, whatever the machine.
+  const jobsOne = configureImageConcurrency(1, 1);
+  assert.deepEqual([jobsOne.opsRunning, jobsOne.threadsPerOp], [1, 1]);
+  assert.equal(sharp.concurrency(), 1);
+  // A budget above the cores is capped by them.
+  const wide = configureImageConcurrency(1, 4096);
+  assert.equal(wide.threadsPerOp, availableParallelism());
+  assert.throws(() => configureImageConcurrency(1, 0), /Expected integer between 1 and 4096 for coreBudget but received 0/);
 });

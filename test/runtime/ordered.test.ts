@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mapOrdered, stopOnAbort } from '../../src/runtime/ordered.js';
+import { limitConcurrency, mapOrdered, stopOnAbort } from '../../src/runtime/ordered.js';
 
 test('mapOrdered keeps source order whatever the completion order', async () => {
   const input = Array.from({ length: 50 }, (_, i) => i);
@@ -99,4 +99,27 @@ test('stopOnAbort does not keep the items it has passed on (memory stays bounded
     }
   }
   assert.equal(alive, 0, `${alive} of the first 200 items passed on are still reachable`);
+});
+
+test('limitConcurrency runs at most limit calls at once, starts waiters in call order, and frees slots on failure', async () => {
+  let running = 0;
+  let peak = 0;
+  const started: number[] = [];
+  const work = limitConcurrency(async (n: number): Promise<number> => {
+    started.push(n);
+    running++;
+    peak = Math.max(peak, running);
+    await sleep(n % 3);
+    running--;
+    if (n === 4) throw new Error('four');
+    return n * 10;
+  }, 2);
+  const results = await Promise.allSettled([0, 1, 2, 3, 4, 5, 6, 7].map((n) => work(n)));
+  assert.equal(peak, 2);
+  assert.deepEqual(started, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? r.value : 'x')), [0, 10, 20, 30, 'x', 50, 60, 70]);
+  // After a failure the slots are still there: two more calls run side by side.
+  const again = await Promise.all([work(8), work(9)]);
+  assert.deepEqual(again, [80, 90]);
+  assert.equal(running, 0);
 });

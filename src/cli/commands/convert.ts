@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { join } from 'node:path';
-import { convert, type ConvertProgress } from '../../convert/convert.js';
+import type { ConvertProgress } from '../../convert/convert.js';
 import { removeTempFilesSync } from '../../runtime/publish.js';
 import { SUMMARY_FILE, workerSummaryFile, type ConvertSummary } from '../../summary/summary.js';
 import { type ConvertOptions } from '../../convert/options/options.js';
@@ -140,6 +140,8 @@ async function runConvert(input: string | undefined, flags: ConvertFlags): Promi
   const started = process.hrtime.bigint();
   let summary: ConvertSummary;
   try {
+    // Loaded when run: `--help` and the read commands never load the convert pipeline.
+    const { convert } = await import('../../convert/convert.js');
     summary = await convert(await toConvertOptions(input, flags), { signal: controller.signal, onProgress: progress.update });
   } finally {
     progress.stop();

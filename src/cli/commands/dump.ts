@@ -1,7 +1,6 @@
 /** dump: one JSON object per record (JSON Lines). */
 import { Option, type Command } from 'commander';
-import { dumpRecords, type BytesDisplay } from '../../read/dump.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
+import type { BytesDisplay } from '../../read/dump.js';
 import { parseInteger } from '../parse.js';
 import { FILES_HELP } from './files.js';
 
@@ -16,6 +15,8 @@ export function registerDumpCommand(program: Command): void {
     .option('--keys <k1,k2>', 'only these keys (comma-separated)')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord dump out/train-00000-of-00001.tfrecord --limit 3\n  $ img2tfrecord dump out/ --keys image/filename,image/class/label | jq -r \'.features["image/filename"].values[0]\'')
     .action(async (args: string[], flags: { bytes?: BytesDisplay; limit?: number; keys?: string }) => {
+      // Loaded when used: a convert run never pays for the read commands' modules.
+      const [{ dumpRecords }, { expandRecordFiles }] = await Promise.all([import('../../read/dump.js'), import('../../sinks/record-files.js')]);
       const keys = flags.keys?.split(',').map((k) => k.trim()).filter((k) => k !== '');
       for await (const record of dumpRecords(await expandRecordFiles(args), {
         bytes: flags.bytes ?? 'auto',

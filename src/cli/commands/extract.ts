@@ -1,7 +1,5 @@
 /** extract: write the images (and raw tensors) of records back out as files. */
 import { Option, type Command } from 'commander';
-import { extractImages } from '../../read/extract.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
 import { EXIT } from '../exit-codes.js';
 import { parseInteger, parseShape } from '../parse.js';
 import { FILES_HELP } from './files.js';
@@ -23,6 +21,7 @@ export function registerExtractCommand(program: Command): void {
     .option('--draw-boxes', 'draw object-detection boxes (image/object/bbox/*) and class names onto the images (re-encoded: JPEG stays JPEG, others become PNG)')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord extract out/ -o restored/\n  $ img2tfrecord extract mnist.tfrecord -o arrays/ --raw-as npy --raw-shape 28,28,1\n  $ img2tfrecord extract raccoon.record -o check/ --draw-boxes\n\nExit codes: 0 every record with an image written, 1 nothing written, 3 some records not written (listed), 2 usage error.')
     .action(async (args: string[], flags: { output: string; rawAs: 'png' | 'npy'; rawShape?: number[]; maxPixels?: number; overwrite?: boolean; drawBoxes?: boolean }) => {
+      const [{ extractImages }, { expandRecordFiles }] = await Promise.all([import('../../read/extract.js'), import('../../sinks/record-files.js')]);
       const report = await extractImages(await expandRecordFiles(args), flags.output, {
         rawAs: flags.rawAs,
         overwrite: flags.overwrite === true,

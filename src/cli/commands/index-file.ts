@@ -1,7 +1,5 @@
 /** index: write a DALI index next to each plain TFRecord file. */
 import type { Command } from 'commander';
-import { writeIndex } from '../../sinks/index-file.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
 
 /** Adds `index` to `program`. */
 export function registerIndexCommand(program: Command): void {
@@ -11,6 +9,7 @@ export function registerIndexCommand(program: Command): void {
     .argument('<files...>', 'plain (uncompressed) TFRecord files, globs or folders')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord index out/*.tfrecord')
     .action(async (args: string[]) => {
+      const [{ writeIndex }, { expandRecordFiles }] = await Promise.all([import('../../sinks/index-file.js'), import('../../sinks/record-files.js')]);
       for (const file of await expandRecordFiles(args)) {
         const target = await writeIndex(file);
         process.stderr.write(`${target}\n`);

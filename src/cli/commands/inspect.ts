@@ -1,13 +1,8 @@
 /** inspect: count records and bytes, list the feature keys, label histograms and image formats. */
 import { Option, type Command } from 'commander';
-import { inspectFiles, type InspectReport } from '../../read/inspect.js';
-import { readExamples } from '../../read/examples.js';
-import { gatherSpecStats } from '../../read/spec.js';
-import { buildSpec, renderSpecJson } from '../../read/spec-build.js';
-import { renderSpecPython } from '../../read/spec-python.js';
+import type { InspectReport } from '../../read/inspect.js';
 import { UsageError } from '../../errors.js';
 import { parseShape } from '../parse.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
 import { formatBytes, plural } from '../report.js';
 import { FILES_HELP } from './files.js';
 
@@ -22,8 +17,11 @@ export function registerInspectCommand(program: Command): void {
     .option('--raw-shape <h,w[,c]>', 'with --spec: shape of raw tensors that carry no shape features, e.g. 28,28,1', parseShape('--raw-shape'))
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord inspect out/\n  $ img2tfrecord inspect "out/train-*.tfrecord.gz" --json | jq .keys\n  $ img2tfrecord inspect out/ --spec python > load_dataset.py')
     .action(async (args: string[], flags: { json?: boolean; spec?: 'python' | 'json'; rawShape?: number[] }) => {
+      // Loaded when used: a convert run never pays for the read commands' modules.
+      const { expandRecordFiles } = await import('../../sinks/record-files.js');
       if (flags.spec !== undefined) return printSpec(await expandRecordFiles(args), flags.spec, flags.rawShape);
       if (flags.rawShape !== undefined) throw new UsageError('--raw-shape applies only with --spec (extract and preview take their own --raw-shape)');
+      const { inspectFiles } = await import('../../read/inspect.js');
       const report = await inspectFiles(await expandRecordFiles(args));
       process.stdout.write(flags.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     });
@@ -31,6 +29,9 @@ export function registerInspectCommand(program: Command): void {
 
 /** `inspect --spec`: reads every record once for the statistics, then prints the spec as Python or JSON. */
 async function printSpec(files: readonly string[], format: 'python' | 'json', rawShape: number[] | undefined): Promise<void> {
+  const [{ readExamples }, { gatherSpecStats }, { buildSpec, renderSpecJson }, { renderSpecPython }] = await Promise.all([
+    import('../../read/examples.js'), import('../../read/spec.js'), import('../../read/spec-build.js'), import('../../read/spec-python.js'),
+  ]);
   const spec = buildSpec(await gatherSpecStats(files, readExamples), rawShape === undefined ? {} : { rawShape });
   process.stdout.write(format === 'python' ? renderSpecPython(spec) : renderSpecJson(spec));
 }

@@ -1,7 +1,6 @@
 /** merge-summary: combine the workers' summaries of a distributed run into dataset.json. */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { listWorkerPrefixes, mergeSummaries } from '../../summary/merge-summary.js';
 import { DEFAULT_PREFIX, summaryFileName } from '../../summary/summary.js';
 import { EXIT } from '../exit-codes.js';
 import { plural } from '../report.js';
@@ -14,6 +13,7 @@ export function registerMergeCommand(program: Command): void {
     .option('--json', 'print the merged summary on stdout (with several prefixes: an object keyed by prefix)')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord merge-summary out/\n\nExit codes: 0 complete, 1 planned shards missing or of the wrong size, 2 usage error (no or inconsistent worker summaries).')
     .action(async (dir: string, flags: { json?: boolean }) => {
+      const { listWorkerPrefixes, mergeSummaries } = await import('../../summary/merge-summary.js');
       const prefixes = await listWorkerPrefixes(dir);
       const merged: Record<string, unknown> = {};
       let failed = false;

@@ -1,8 +1,5 @@
 /** preview: a PNG contact sheet of records (images, class texts, object boxes) to look at before training. */
 import type { Command } from 'commander';
-import { readExamples } from '../../read/examples.js';
-import { loadPreviewRecords, renderPreview } from '../../read/preview.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
 import { Publication, toOutputError } from '../../runtime/publish.js';
 import { EXIT } from '../exit-codes.js';
 import { parseInteger, parseShape } from '../parse.js';
@@ -31,12 +28,15 @@ export function registerPreviewCommand(program: Command): void {
     .option('--raw-shape <h,w[,c]>', 'shape of raw tensors that carry no shape features, e.g. 28,28,1', parseShape('--raw-shape'))
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord preview out/ -o preview.png\n  $ img2tfrecord preview out/ -o preview.png --count 36 --per-class 3 --size 192\n\nExit codes: 0 every tile shows its image, 1 no record or no image to show (nothing written), 3 some tiles blank (listed), 2 usage error.')
     .action(async (args: string[], flags: PreviewFlags) => {
+      // Loaded when used: a convert run never pays for the read commands' modules (sharp among them).
+      const { expandRecordFiles } = await import('../../sinks/record-files.js');
       process.exitCode = await writePreview(await expandRecordFiles(args), flags);
     });
 }
 
 /** Picks, renders and writes the sheet; returns the exit code. */
 async function writePreview(files: readonly string[], flags: PreviewFlags): Promise<number> {
+  const [{ readExamples }, { loadPreviewRecords, renderPreview }] = await Promise.all([import('../../read/examples.js'), import('../../read/preview.js')]);
   const records = await loadPreviewRecords(files, readExamples, {
     count: flags.count,
     seed: flags.seed,

@@ -1,8 +1,5 @@
 /** verify: check every frame and payload (and with --decode every image); exit 1 on problems. */
 import type { Command } from 'commander';
-import { verifyFiles } from '../../read/verify.js';
-import { readBoxLabels } from '../../read/verify-boxes.js';
-import { expandRecordFiles } from '../../sinks/record-files.js';
 import { EXIT } from '../exit-codes.js';
 import { parseInteger } from '../parse.js';
 import { plural } from '../report.js';
@@ -20,6 +17,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExamples:\n  $ img2tfrecord verify out/\n  $ img2tfrecord verify out/*.tfrecord --decode\n  $ img2tfrecord verify out/ --labels out/label_map.pbtxt\n\nExit codes: 0 clean, 1 problems found, 2 usage error.')
     .action(async (args: string[], flags: { decode?: boolean; maxPixels?: number; labels?: string; json?: boolean }) => {
+      const [{ verifyFiles }, { readBoxLabels }, { expandRecordFiles }] = await Promise.all([import('../../read/verify.js'), import('../../read/verify-boxes.js'), import('../../sinks/record-files.js')]);
       const files = await expandRecordFiles(args);
       const labels = flags.labels === undefined ? undefined : await readBoxLabels(flags.labels);
       const report = await verifyFiles(files, {

@@ -1,5 +1,4 @@
 /** The target stage: the output format chosen once from `--target`, checked against the inputs and the output folder. */
-import { createCaffeTarget } from '../../caffe/target.js';
 import { checkOutputFree } from '../../sinks/output-check.js';
 import type { Target, TargetPlan } from '../../sinks/target.js';
 import { createTfrecordTarget } from '../../sinks/tfrecord-target.js';
@@ -11,9 +10,10 @@ import { changedSidecars } from '../sidecars.js';
 import { checkTfdsJob, tfdsSidecarNames, tfdsShardNaming } from './tfds-output.js';
 
 /** Every target by its `--target` name. A new target is a module implementing `Target` and one line here. */
-const TARGETS: Readonly<Record<ConvertSettings['target'], (settings: ConvertSettings, plan: TargetPlan) => Target>> = {
+const TARGETS: Readonly<Record<ConvertSettings['target'], (settings: ConvertSettings, plan: TargetPlan) => Target | Promise<Target>>> = {
   tfrecord: (settings, plan) => createTfrecordTarget(settings, plan, settings.tfdsName === null ? undefined : tfdsShardNaming(settings.tfdsName)),
-  'caffe-lmdb': (settings, plan) => createCaffeTarget(settings, plan),
+  // Loaded when chosen: a TFRecord run never loads the Caffe modules.
+  'caffe-lmdb': async (settings, plan) => (await import('../../caffe/target.js')).createCaffeTarget(settings, plan),
 };
 
 /**
@@ -27,7 +27,7 @@ const TARGETS: Readonly<Record<ConvertSettings['target'], (settings: ConvertSett
 export async function createTarget(job: Job, hooks: ConvertHooks): Promise<Target> {
   const { settings } = job;
   const byName = new Map(job.plans.map((plan) => [plan.name, plan]));
-  const target = TARGETS[settings.target](settings, {
+  const target = await TARGETS[settings.target](settings, {
     splits: job.plans,
     owns: (split, shard) => job.ownership.owns(split, shard),
     shardFingerprints: (split) => fingerprintShards(job.fingerprint, byName.get(split) as (typeof job.plans)[number]),
