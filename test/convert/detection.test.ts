@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import sharp from 'sharp';
 import type { Feature, Features } from '../../src/example/index.js';
 import { readExamples } from '../../src/read/examples.js';
-import { runCliTest } from '../helpers/cli.js';
+import { runCliTest, spawnCliSync } from '../helpers/cli.js';
 
 const IMAGES = 'fixtures/golden/raccoon_test_images';
 const RECORD = 'fixtures/golden/raccoon_test.record';
@@ -224,4 +224,24 @@ test('a second annotation run into the folder does not replace a different label
   // The same label map again is no clash: runs of other prefixes share it.
   const same = await runCliTest(['convert', IMAGES, '-o', out, '--annotations', `${RACCOON}/voc`, '--prefix', 'c']);
   assert.equal(same.code, 0, same.stderr);
+});
+
+test('--resume after a killed annotation run ends with the same shards, label map and box tally as one run', async () => {
+  const args = (out: string): string[] => ['convert', IMAGES, '-o', out, '--annotations', `${RACCOON}/voc`, '--records-per-shard', '5', '--jobs', '1', '--quiet'];
+  const whole = join(work, 'resume-whole');
+  assert.equal(spawnCliSync(args(whole)).code, 0);
+  const out = join(work, 'resume-killed');
+  const killed = spawnCliSync(args(out), { env: { IMG2TFRECORD_FAULT: 'shard:4' } });
+  assert.equal(killed.code, null, 'killed');
+  const resumed = spawnCliSync([...args(out), '--resume', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const summary = JSON.parse(resumed.stdout) as { resumed: { shards: number }; annotations: unknown };
+  assert.ok(summary.resumed.shards >= 3, `${summary.resumed.shards} shards kept`);
+  const names = (await readdir(out)).sort();
+  assert.deepEqual(names, (await readdir(whole)).sort());
+  for (const name of names.filter((n) => n !== 'dataset.json')) {
+    assert.deepEqual(await readFile(join(out, name)), await readFile(join(whole, name)), name);
+  }
+  const one = JSON.parse(await readFile(join(whole, 'dataset.json'), 'utf8')) as { annotations: unknown };
+  assert.deepEqual(summary.annotations, one.annotations, 'the kept shards\' box counts are carried into the resumed summary');
 });
