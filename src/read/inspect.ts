@@ -9,6 +9,7 @@ import { readExamples } from './examples.js';
 import { matchSchema } from '../dataset/schema.js';
 import { compareCodeUnits } from '../runtime/compare.js';
 import { boxClassName, readRecordBoxes } from './extract-boxes.js';
+import { tallyKey, type KeyTally } from './key-tally.js';
 
 /** Statistics of one feature key over a set of records. */
 export interface KeyStats {
@@ -71,13 +72,7 @@ export interface InspectReport {
 const LABEL_KEY = /(^|\/)(label|class|text|species|split)(\/|$)|label/i;
 const HISTOGRAM_LIMIT = 1000;
 
-interface MutableStats {
-  type: KeyStats['type'];
-  records: number;
-  /** Records where the key had no values (until the first non-empty one fixes the type). */
-  empty: number;
-  minValues: number;
-  maxValues: number;
+interface MutableStats extends KeyTally {
   histogram: Map<string, number> | null;
   overflow: boolean;
   formats: Map<string, number>;
@@ -118,24 +113,13 @@ export async function inspectFiles(files: readonly string[]): Promise<InspectRep
         if (s === undefined) {
           s = {
             // Per-object lists (image/object/...) are counted by `objects` instead: a one-value histogram would miss every record with two boxes.
-            type: kind, records: 0, empty: 0, minValues: Infinity, maxValues: 0, histogram: LABEL_KEY.test(key) && !key.startsWith('image/object/') ? new Map() : null,
+            kind: 'none', records: 0, empty: 0, minCount: Infinity, maxCount: 0, histogram: LABEL_KEY.test(key) && !key.startsWith('image/object/') ? new Map() : null,
             overflow: false, formats: new Map(), minWidth: Infinity, maxWidth: 0, minHeight: Infinity, maxHeight: 0,
           };
           stats.set(key, s);
         }
         const n = feature.values.length;
-        // An empty feature (no kind set, or an empty list) says nothing about the key's type.
-        if (n > 0) {
-          if (s.records === s.empty) s.type = kind;
-          else if (s.type !== kind) s.type = 'mixed';
-        } else {
-          s.empty++;
-          // An empty list of a kind says more than no list at all.
-          if (s.type === 'none' && kind !== 'none') s.type = kind;
-        }
-        s.records++;
-        s.minValues = Math.min(s.minValues, n);
-        s.maxValues = Math.max(s.maxValues, n);
+        tallyKey(s, kind, n);
         if (feature.kind === 'bytes') {
           const first = feature.values[0];
           if (first !== undefined && first.length > 64 && sniffFormat(first) !== null) {
@@ -227,7 +211,7 @@ function countImage(s: MutableStats, bytes: Uint8Array): void {
 }
 
 function finishStats(key: string, s: MutableStats): KeyStats {
-  const base = { key, type: s.type, records: s.records, minValues: s.minValues === Infinity ? 0 : s.minValues, maxValues: s.maxValues };
+  const base = { key, type: s.kind, records: s.records, minValues: s.minCount === Infinity ? 0 : s.minCount, maxValues: s.maxCount };
   if (s.formats.size > 0) {
     return {
       ...base,

@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { formatKey, isNonUtf8Key, decodeKey, type DecodedExample } from '../example/index.js';
 import { readHeaderFacts, sniffFormat } from '../image/index.js';
 import { detectCompression, type Compression } from '../record/index.js';
+import { tallyKey, type KeyTally } from './key-tally.js';
 
 /** Statistics of one feature key over every record read (what the spec is built from). */
 export interface SpecKeyStats {
@@ -96,13 +97,8 @@ export interface SpecOptions {
 const VALUE_LIMIT = 16;
 const BASE64_TEXT = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-interface MutableKey {
+interface MutableKey extends KeyTally {
   nonUtf8: boolean;
-  kind: SpecKeyStats['kind'];
-  records: number;
-  empty: number;
-  minCount: number;
-  maxCount: number;
   formats: Set<string>;
   maxChannels: number;
   minChannels: number;
@@ -144,16 +140,7 @@ export class SpecGatherer {
       }
       const kind = empty.has(rawKey) ? 'none' : feature.kind;
       const n = feature.values.length;
-      if (n > 0) {
-        if (s.records === s.empty) s.kind = kind;
-        else if (s.kind !== kind) s.kind = 'mixed';
-      } else {
-        s.empty++;
-        if (s.kind === 'none' && kind !== 'none') s.kind = kind;
-      }
-      s.records++;
-      s.minCount = Math.min(s.minCount, n);
-      s.maxCount = Math.max(s.maxCount, n);
+      tallyKey(s, kind, n);
       if (n === 0) continue;
       if (feature.kind === 'bytes') noteBytes(s, feature.values[0] as Uint8Array, n);
       else if (feature.kind === 'int64' && n === 1) noteValue(s, String(feature.values[0]));
