@@ -1,6 +1,6 @@
 /**
  * Issue 16 prototypes, measured in one process on the bench corpus: what each piece of per-file work
- * costs on the main thread, and what moving it to worker threads (src/convert/hash-workers.ts) buys.
+ * costs on the main thread, and what moving it to worker threads (src/convert/readers/) buys.
  * Usage: npm run build && node --import tsx bench/levers.ts [corpus-dir] [--runs N] [--only a,b]
  */
 import { createHash } from 'node:crypto';
@@ -21,7 +21,7 @@ const { ReadBufferPool } = (await import(`${dist}/runtime/read-pool.js`)) as typ
 const { checkTfDecodable } = (await import(`${dist}/image/decodable.js`)) as typeof import('../src/image/decodable.js');
 const { crc32c } = (await import(`${dist}/record/crc32c.js`)) as typeof import('../src/record/crc32c.js');
 const { crc32cCombine } = (await import(`${dist}/record/crc32c-combine.js`)) as typeof import('../src/record/crc32c-combine.js');
-const { HashWorkerPool } = (await import(`${dist}/convert/hash-workers.js`)) as typeof import('../src/convert/hash-workers.js');
+const { ReadWorkerPool } = (await import(`${dist}/convert/readers/pool.js`)) as typeof import('../src/convert/readers/pool.js');
 
 const files = (await listFiles(root)).map((rel) => join(root, rel));
 const OUT = join(CORPUS_ROOT, 'out', `levers-${process.pid}.bin`);
@@ -80,48 +80,25 @@ async function runMain(work: Work): Promise<void> {
   out.close();
 }
 
-/** Workers read, hash, checksum and validate; the main thread keeps order (a window of promises) and writes. */
+/**
+ * Workers read into shared rings and hash, checksum and validate there (batched messages, as
+ * `convert` does); the main thread keeps order (a window of promises) and writes views of the rings.
+ */
 async function runWorkers(size: number, work: Work): Promise<void> {
-  const pool = new HashWorkerPool(size, { sha256: work.sha, crc: work.crc, validate: work.validate });
+  const pool = new ReadWorkerPool(size, { sha256: work.sha, maxPixels: Number.MAX_SAFE_INTEGER });
   const out = new BatchWriter();
   const window = size * 8;
-  const queue: Promise<Awaited<ReturnType<typeof pool.digest>>>[] = [];
+  const queue: Promise<Awaited<ReturnType<typeof pool.read>>>[] = [];
   let next = 0;
-  while (next < files.length && queue.length < window) queue.push(pool.digest(files[next++] as string));
+  pool.plan(files);
+  while (next < files.length && queue.length < window) queue.push(pool.read(next++));
   while (queue.length > 0) {
-    const digest = await (queue.shift() as (typeof queue)[number]);
-    if (next < files.length) queue.push(pool.digest(files[next++] as string));
+    const read = await (queue.shift() as (typeof queue)[number]);
+    if (next < files.length) queue.push(pool.read(next++));
     // The record's small parts are CRC'd here and joined to the worker's CRC of the image bytes.
-    const head = header(digest.bytes.length);
-    const crc = digest.crc === null ? 0 : crc32cCombine(crc32c(head), digest.crc, digest.bytes.length);
-    out.write([head, digest.bytes, Buffer.from([crc & 0xff, 0, 0, 0])], () => pool.release(digest.bytes));
-  }
-  out.close();
-  await pool.close();
-}
-
-/** As runWorkers, but files go to the workers in batches of `batch` (one message each way per batch). */
-async function runWorkersBatched(size: number, batch: number, work: Work): Promise<void> {
-  const pool = new HashWorkerPool(size, { sha256: work.sha, crc: work.crc, validate: work.validate });
-  const out = new BatchWriter();
-  const queue: ReturnType<typeof pool.digestBatch>[] = [];
-  let next = 0;
-  const send = (): void => {
-    const paths = files.slice(next, next + batch);
-    next += paths.length;
-    queue.push(pool.digestBatch(paths));
-  };
-  while (next < files.length && queue.length < size * 2) send();
-  while (queue.length > 0) {
-    const digests = await Promise.all(queue.shift() as ReturnType<typeof pool.digestBatch>);
-    if (next < files.length) send();
-    for (const digest of digests) {
-      const head = header(digest.bytes.length);
-      const crc = digest.crc === null ? 0 : crc32cCombine(crc32c(head), digest.crc, digest.bytes.length);
-      out.write([head, digest.bytes, Buffer.from([crc & 0xff, 0, 0, 0])]);
-    }
-    out.flush();
-    pool.releaseMany(digests.map((digest) => digest.bytes));
+    const head = header(read.bytes.length);
+    const crc = crc32cCombine(crc32c(head), read.crc, read.bytes.length);
+    out.write([head, read.bytes, Buffer.from([crc & 0xff, 0, 0, 0])], () => pool.release(read.bytes));
   }
   out.close();
   await pool.close();
@@ -138,8 +115,6 @@ const variants: Record<string, () => Promise<void>> = {
   '1 worker: read+sha256+validate+crc32c': () => runWorkers(1, all),
   '2 workers: read+sha256+validate+crc32c': () => runWorkers(2, all),
   '2 workers: read+validate+crc32c (no sha256)': () => runWorkers(2, { ...all, sha: false }),
-  '2 workers, batches of 16: read+sha256+validate+crc32c': () => runWorkersBatched(2, 16, all),
-  '2 workers, batches of 16: no sha256': () => runWorkersBatched(2, 16, { ...all, sha: false }),
 };
 const only = values.only?.split(',');
 const chosen = Object.entries(variants).filter(([name]) => only === undefined || only.some((o) => name.includes(o)));

@@ -2,13 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { bytesFeature, floatFeature, int64Feature, type Feature } from '../example/index.js';
 import { Img2TfrecordError, ImageError } from '../errors.js';
-import { loadImage, type EncodedImage, type ImageContext, type ImageSettings, type RawImage } from '../image/index.js';
+import { loadImage, type EncodedImage, type ImageContext, type ImageSettings, type RawImage, type TfVerdict } from '../image/index.js';
 import { raceTimeLimit } from '../image/limits.js';
 import { buildImageFeatures, sha256Hex } from '../dataset/features.js';
 import type { CellValue } from '../inputs/manifest.js';
 import type { ReadBufferPool } from '../runtime/read-pool.js';
 import { rememberCrc32c } from '../record/index.js';
-import type { HashWorkerPool } from './hash-workers.js';
+import type { ReadWorkerPool } from './readers/pool.js';
 import { stallPoint } from '../runtime/faults.js';
 import type { SkippedFile } from '../summary/summary.js';
 import type { StageMarker, Target, TargetInput, TargetRecord } from '../sinks/target.js';
@@ -41,10 +41,10 @@ export interface EncodeEnv {
   readonly loadImage: (bytes: Buffer, settings: ImageSettings, context: ImageContext) => Promise<EncodedImage | RawImage>;
   readonly pool: ReadBufferPool;
   /**
-   * Pass-through only: worker threads that read each file and hash it (SHA-256, CRC-32C) off the
-   * main thread; null reads on the main thread through `pool`.
+   * Pass-through only: worker threads that read each file and digest it (SHA-256, CRC-32C, the
+   * TensorFlow verdict) off the main thread; null reads on the main thread through `pool`.
    */
-  readonly hashes: HashWorkerPool | null;
+  readonly readers: ReadWorkerPool | null;
   readonly signal: AbortSignal | undefined;
   /** Only in an object-detection run: the prepared annotations. */
   readonly detection?: DetectionJob | null;
@@ -54,6 +54,7 @@ export interface EncodeEnv {
 interface ReadBytes {
   readonly bytes: Buffer;
   readonly sha256: string | null;
+  readonly verdict: TfVerdict | null;
 }
 
 /**
@@ -62,14 +63,14 @@ interface ReadBytes {
  *
  * @example
  * const encode = createEncoder(env);
- * const result = await encode(work); // { ok: true, record, ... } or { ok: false, skipped, ... }
+ * const result = await encode(work, 0); // input 0 of the run: { ok: true, record, ... } or { ok: false, skipped, ... }
  */
-export function createEncoder(env: EncodeEnv): (work: WorkItem) => Promise<FileResult> {
-  return async (work) => {
+export function createEncoder(env: EncodeEnv): (work: WorkItem, index: number) => Promise<FileResult> {
+  return async (work, index) => {
     env.signal?.throwIfAborted();
     const stage: StageMarker = { name: 'read' };
     try {
-      return await raceTimeLimit(encodeInput(work, env, stage), env.settings.fileTimeout, work.input.relPath, env.signal);
+      return await raceTimeLimit(encodeInput(work, index, env, stage), env.settings.fileTimeout, work.input.relPath, env.signal);
     } catch (error) {
       return skip(work, containError(error, stage.name, work.input.relPath, env.signal), 0);
     }
@@ -86,21 +87,24 @@ function readInput(work: WorkItem, pool: ReadBufferPool): ReadBytes | ImageError
   try {
     // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
     const bytes = pool.read(path);
-    return bytes === null ? notRegular(relPath) : { bytes, sha256: null };
+    return bytes === null ? notRegular(relPath) : { bytes, sha256: null, verdict: null };
   } catch (cause) {
     return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
   }
 }
 
-/** Reads an input on a hashing worker: its bytes, SHA-256 and CRC-32C (remembered for the frame). */
-async function readHashed(work: WorkItem, hashes: HashWorkerPool): Promise<ReadBytes | ImageError> {
-  const { relPath, path } = work.input;
+/** Reads input `index` of the plan on a read worker: its bytes, SHA-256, verdict and CRC-32C (remembered for the frame). */
+async function readOnWorker(work: WorkItem, index: number, readers: ReadWorkerPool, pool: ReadBufferPool): Promise<ReadBytes | ImageError> {
+  const { relPath } = work.input;
   try {
-    const digest = await hashes.digest(path);
-    if (digest.crc !== null) rememberCrc32c(digest.bytes, digest.crc);
-    return { bytes: digest.bytes, sha256: digest.sha256 };
+    const read = await readers.read(index);
+    rememberCrc32c(read.bytes, read.crc);
+    return { bytes: read.bytes, sha256: read.sha256, verdict: read.verdict };
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'not-a-regular-file') return notRegular(relPath);
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'not-a-regular-file') return notRegular(relPath);
+    // Too large for a worker's ring: read here, as without workers.
+    if (code === 'large') return readInput(work, pool);
     return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
   }
 }
@@ -113,18 +117,20 @@ function notRegular(relPath: string): ImageError {
  * Encodes one input: its bytes through the image stage, its features (see {@link buildRecordFeatures}),
  * then the target's record. A bad image is a skipped result; anything else unexpected is contained.
  */
-async function encodeInput(work: WorkItem, env: EncodeEnv, stage: StageMarker): Promise<FileResult> {
+async function encodeInput(work: WorkItem, index: number, env: EncodeEnv, stage: StageMarker): Promise<FileResult> {
   await stallPoint('read', env.signal);
-  const read = env.hashes === null ? readInput(work, env.pool) : await readHashed(work, env.hashes);
+  const read = env.readers === null ? readInput(work, env.pool) : await readOnWorker(work, index, env.readers, env.pool);
   if (read instanceof ImageError) return skip(work, read, 0);
   const { bytes } = read;
   // The buffer goes back to whichever pool lent it (each ignores buffers it did not lend).
   const giveBack = (): void => {
     env.pool.release(bytes);
-    env.hashes?.release(bytes);
+    env.readers?.release(bytes);
   };
   const { relPath } = work.input;
-  const context: ImageContext = { path: relPath, fileTimeout: env.settings.fileTimeout };
+  const context: ImageContext = read.verdict === null
+    ? { path: relPath, fileTimeout: env.settings.fileTimeout }
+    : { path: relPath, fileTimeout: env.settings.fileTimeout, verdict: read.verdict };
   try {
     stage.name = 'image';
     const image = await env.loadImage(bytes, env.settings.image, context);

@@ -16,7 +16,7 @@ import { addClass } from '../summary/summary.js';
 import { createEncoder, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
 import type { ConvertHooks, ConvertProgress } from './progress.js';
-import { HashWorkerPool } from './hash-workers.js';
+import { ReadWorkerPool } from './readers/pool.js';
 import type { ConvertSettings } from './options/options.js';
 
 /** What a run wrote, and what the sidecar stage still needs to publish or undo. */
@@ -126,9 +126,9 @@ async function writeRecords(
     }
     if (open !== null) await target.sink(open.plan.name).completeShard(open.shard, fragmentOf(open));
   };
-  const hashes = startHashWorkers(settings, target, hooks);
-  // Pass-through files are small and their buffers reused: a deeper window keeps the workers' batches full.
-  const window = settings.jobs * (hashes === null ? 3 : 8);
+  const readers = startReadWorkers(settings, target, hooks);
+  // Pass-through files are small and their ring regions cheap: a deeper window keeps the workers' batches full.
+  const window = settings.jobs * (readers === null ? 3 : 8);
   // --jobs N means N cores of image work. Below the core count, N ops run at once on one libvips
   // thread each while the window reads ahead (before, --jobs 1 ran 3 ops on every core). At the core
   // count and above (the default), every file in the window may run: measured 8-12 % faster wall
@@ -141,26 +141,27 @@ async function writeRecords(
   }
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
-  const encode = createEncoder({ settings, target, loadImage: load, pool, hashes, signal: hooks.signal, detection: job.detection });
+  const encode = createEncoder({ settings, target, loadImage: load, pool, readers, signal: hooks.signal, detection: job.detection });
   try {
-    await writeInOrder(mapOrdered(todo.values(), window, async (work) => ({ work, result: await encode(work) })));
+    readers?.plan(todo.map((work) => work.input.path));
+    await writeInOrder(mapOrdered(todo.values(), window, async (work, i) => ({ work, result: await encode(work, i) })));
   } finally {
     // Also on failure and interrupt: idle workers hold nothing, but a run's threads end with it.
-    await hashes?.close();
+    await readers?.close();
   }
 }
 
 /**
- * Pass-through into TFRecords (no decode, the stock image stage) with IMG2TFRECORD_HASH_WORKERS=1:
- * `--jobs` worker threads read and hash the files (SHA-256, CRC-32C) while the main thread checks,
- * frames and writes. Off by default: measured on 5,000 files (bench/README.md), the buffers'
- * round trips (postMessage with transfers, ~0.7 s, and the GC they cause) cost the main thread more
- * than the hashing they take off it (2.6 s CPU and the same wall time against 2.0 s, RSS +45 MiB).
+ * Pass-through into TFRecords (no decode, the stock image stage) at `--jobs` 2 or more: that many
+ * worker threads read each file into shared memory and digest it there (SHA-256, CRC-32C, the
+ * TensorFlow verdict), while the main thread builds, frames and writes the records in order. At
+ * `--jobs 1` (one core) the main thread does it all, as it does for a decoding run, where libvips
+ * is the work and runs on its own threads.
  */
-function startHashWorkers(settings: ConvertSettings, target: Target, hooks: ConvertHooks): HashWorkerPool | null {
+function startReadWorkers(settings: ConvertSettings, target: Target, hooks: ConvertHooks): ReadWorkerPool | null {
   const passThrough = !needsDecode(settings.image) && settings.image.validate !== 'decode';
-  if (!passThrough || hooks.loadImage !== undefined || target.loadImage !== loadImage || process.env.IMG2TFRECORD_HASH_WORKERS !== '1') return null;
-  return new HashWorkerPool(settings.jobs, { sha256: true, crc: true, validate: false });
+  if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || target.loadImage !== loadImage) return null;
+  return new ReadWorkerPool(settings.jobs, { sha256: true, maxPixels: settings.image.maxPixels });
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

@@ -5,53 +5,86 @@ import type { Feature, Features } from './example.js';
 /** Values at least this long are passed through by reference instead of copied. */
 const BY_REFERENCE_BYTES = 4096;
 const encoder = new TextEncoder();
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Builds protobuf wire bytes into small chunks, with large values kept as separate parts. */
+/** Where the small pieces of a record are written before they are copied out as a part (grown as needed). */
+let scratch = new Uint8Array(16 * 1024);
+
+/**
+ * Builds protobuf wire bytes into small chunks, with large values kept as separate parts. Small
+ * pieces go into the module's scratch array (encoding is synchronous, so one writer uses it at a
+ * time) and are copied out once per part: a byte at a time into a number[] and Uint8Array.from
+ * cost ~20 us a record, a sixth of the main thread's per-record work in pass-through.
+ */
 class PartsWriter {
   readonly parts: Uint8Array[] = [];
-  private small: number[] = [];
-  length = 0;
+  /** Bytes of `scratch` in use (the part being built). */
+  private pos = 0;
+  /** Bytes in `parts` so far. */
+  private flushed = 0;
+
+  get length(): number {
+    return this.flushed + this.pos;
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= scratch.length) return;
+    const bigger = new Uint8Array(Math.max(scratch.length * 2, this.pos + n));
+    bigger.set(scratch.subarray(0, this.pos));
+    scratch = bigger;
+  }
 
   byte(b: number): void {
-    this.small.push(b);
-    this.length++;
+    this.room(1);
+    scratch[this.pos++] = b;
   }
 
   varint(value: number): void {
+    this.room(10);
     let v = value;
     while (v > 0x7f) {
-      this.byte((v & 0x7f) | 0x80);
+      scratch[this.pos++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
     }
-    this.byte(v);
+    scratch[this.pos++] = v;
   }
 
   varint64(value: bigint): void {
+    // Most int64 values (sizes, labels) are small and positive: number arithmetic, no BigInt steps.
+    if (value >= 0n && value <= MAX_SAFE_BIGINT) {
+      this.varint(Number(value));
+      return;
+    }
     // Negative int64 is its two's complement as an unsigned 64-bit number: always 10 bytes.
     let v = BigInt.asUintN(64, value);
+    this.room(10);
     while (v > 0x7fn) {
-      this.byte(Number(v & 0x7fn) | 0x80);
+      scratch[this.pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
-    this.byte(Number(v));
+    scratch[this.pos++] = Number(v);
   }
 
   bytes(data: Uint8Array): void {
     if (data.length >= BY_REFERENCE_BYTES) {
       this.flush();
       this.parts.push(data);
-      this.length += data.length;
-    } else {
-      for (const b of data) this.small.push(b);
-      this.length += data.length;
+      this.flushed += data.length;
+      return;
     }
+    this.room(data.length);
+    scratch.set(data, this.pos);
+    this.pos += data.length;
   }
 
   flush(): void {
-    if (this.small.length > 0) {
-      this.parts.push(Uint8Array.from(this.small));
-      this.small = [];
-    }
+    if (this.pos === 0) return;
+    // allocUnsafe: small parts come from Buffer's shared pool, not an ArrayBuffer each.
+    const part = Buffer.allocUnsafe(this.pos);
+    part.set(scratch.subarray(0, this.pos));
+    this.parts.push(part);
+    this.flushed += this.pos;
+    this.pos = 0;
   }
 }
 
@@ -66,6 +99,7 @@ function varintLength(value: number): number {
 }
 
 function varint64Length(value: bigint): number {
+  if (value >= 0n && value <= MAX_SAFE_BIGINT) return varintLength(Number(value));
   let v = BigInt.asUintN(64, value);
   let n = 1;
   while (v > 0x7fn) {

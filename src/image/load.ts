@@ -75,6 +75,11 @@ export interface ImageContext {
   readonly path: string;
   /** Seconds libvips may spend on one pipeline (sharp's timeout); 0 or absent: no limit. */
   readonly fileTimeout?: number;
+  /**
+   * The bytes' {@link checkTfDecodable} verdict under the same `maxPixels`, when a read worker
+   * already computed it beside the bytes (so the main thread does not parse and inflate them again).
+   */
+  readonly verdict?: TfVerdict;
 }
 
 const FORMAT_NAMES: Readonly<Record<SourceFormat, string>> = {
@@ -150,7 +155,7 @@ async function transformNamed(
  * fix: unreadable headers, too many pixels (any GIF frame counts), a broken PNG image stream.
  */
 async function readVerdict(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<TfVerdict> {
-  const verdict = await checkTfDecodable(bytes, { maxPixels: settings.maxPixels });
+  const verdict = context.verdict ?? await checkTfDecodable(bytes, { maxPixels: settings.maxPixels });
   const { header, problem } = verdict;
   if (header === null) fail(problem ?? 'corrupt', verdict.reason ?? 'unreadable headers', context);
   if (problem === 'too-many-pixels') {
