@@ -59,6 +59,8 @@ export function createCaffeTarget(settings: CaffeTargetSettings, plan: TargetPla
     },
     sink: (name) => sinks.get(name) as RecordSink,
     loadImage: loadDatumImage,
+    // A Datum holds pixels (or encoded bytes), a label and a size: no feature keys.
+    writesKey: () => false,
     encode: async (input: TargetInput, context: ImageContext, stage: StageMarker): Promise<TargetRecord> => {
       const payload = buildDatumPayload(input.image, input.label, settings);
       stage.name = 'mean';

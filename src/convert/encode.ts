@@ -173,7 +173,8 @@ export async function buildRecordFeatures(
   work: WorkItem, image: EncodedImage | RawImage, env: EncodeEnv, stage: StageMarker, sha256: string | null = null,
 ): Promise<TargetInput & { readonly detection?: AppliedAnnotation }> {
   const { input, label } = work;
-  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, sha256 ?? sha256Hex(image.bytes)) };
+  const digest = env.target.writesKey('image/key/sha256') ? sha256 ?? sha256Hex(image.bytes) : null;
+  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, digest) };
   const detection = env.detection === undefined || env.detection === null || work.annotation === undefined
     ? undefined
     : applyDetection(env.detection, work.annotation, image, input.relPath, env.settings.strict);

@@ -161,7 +161,7 @@ async function writeRecords(
 function startReadWorkers(settings: ConvertSettings, target: Target, hooks: ConvertHooks): ReadWorkerPool | null {
   const passThrough = !needsDecode(settings.image) && settings.image.validate !== 'decode';
   if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || target.loadImage !== loadImage) return null;
-  return new ReadWorkerPool(settings.jobs, { sha256: true, maxPixels: settings.image.maxPixels });
+  return new ReadWorkerPool(settings.jobs, { sha256: target.writesKey('image/key/sha256'), maxPixels: settings.image.maxPixels });
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

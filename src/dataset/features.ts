@@ -10,12 +10,13 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 /**
  * Builds the Inception / Object Detection API image keys for an encoded image, or the raw-tensor
- * keys; label keys are added by the caller.
+ * keys; label keys are added by the caller. `sha256`: the bytes' hex SHA-256 when known, null to
+ * leave image/key/sha256 out (no record carries it), absent to compute it here.
  *
  * @example
  * const features = buildImageFeatures(image, 'cats/1.jpg');
  */
-export function buildImageFeatures(image: EncodedImage | RawImage, relPath: string, sha256 = sha256Hex(image.bytes)): Features {
+export function buildImageFeatures(image: EncodedImage | RawImage, relPath: string, sha256: string | null = sha256Hex(image.bytes)): Features {
   const features: Record<string, Feature> = {};
   if (image.kind === 'encoded') {
     features['image/encoded'] = bytesFeature(image.bytes);
@@ -32,6 +33,6 @@ export function buildImageFeatures(image: EncodedImage | RawImage, relPath: stri
   features['image/width'] = int64Feature(image.width);
   features['image/channels'] = int64Feature(image.channels);
   features['image/filename'] = bytesFeature(relPath);
-  features['image/key/sha256'] = bytesFeature(sha256);
+  if (sha256 !== null) features['image/key/sha256'] = bytesFeature(sha256);
   return features;
 }

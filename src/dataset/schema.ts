@@ -102,6 +102,17 @@ function outputKey(schema: Schema, canonical: string): string | null {
 }
 
 /**
+ * Whether records under `schema` carry canonical key `canonical` (not left out by the schema or a
+ * --drop-key).
+ *
+ * @example
+ * writesCanonicalKey(resolveSchema('inception', [], ['image/key/sha256']), 'image/key/sha256'); // false
+ */
+export function writesCanonicalKey(schema: Schema, canonical: string): boolean {
+  return outputKey(schema, canonical) !== null;
+}
+
+/**
  * Renames canonical features into the schema's keys. Extra (non-canonical) features, such as
  * manifest columns, keep their names, subject to `--key` and `--drop-key`.
  *

@@ -71,6 +71,11 @@ export interface Target {
   sink(split: string): RecordSink;
   /** The image stage: a file's bytes -> the image to store. */
   loadImage(bytes: Buffer, settings: ImageSettings, context: ImageContext): Promise<EncodedImage | RawImage>;
+  /**
+   * Whether records carry canonical key `canonical` (after the schema and --drop-key): work that
+   * only feeds a key no record carries is skipped (the SHA-256 of every file for image/key/sha256).
+   */
+  writesKey(canonical: string): boolean;
   /** Encodes one input into its record (an Example, a Datum). */
   encode(input: TargetInput, context: ImageContext, stage: StageMarker): Promise<TargetRecord>;
   /** Sees each written record in output order (the Caffe mean). */

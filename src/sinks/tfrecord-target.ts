@@ -5,7 +5,7 @@ import { encodeExampleParts, type Feature } from '../example/index.js';
 import { loadImage } from '../image/index.js';
 import type { Compression } from '../record/index.js';
 import type { Publication } from '../runtime/publish.js';
-import { applySchema, type Schema } from '../dataset/schema.js';
+import { applySchema, writesCanonicalKey, type Schema } from '../dataset/schema.js';
 import { buildIndex } from './index-file.js';
 import type { KeptShard } from './resume-ledger.js';
 import { DEFAULT_SHARD_NAMING, type ShardNaming } from './shard-names.js';
@@ -72,6 +72,7 @@ export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: Tar
     },
     sink: sinkOf,
     loadImage,
+    writesKey: (canonical) => writesCanonicalKey(settings.schema, canonical),
     encode: async (input: TargetInput): Promise<TargetRecord> => {
       const features = applySchema(settings.schema, input.canonical, input.extra);
       const keys = Object.entries(features).map(([k, f]) => [k, f.kind] as [string, Feature['kind']]);

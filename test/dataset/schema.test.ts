@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applySchema, describeSchemaKeys, matchSchema, resolveSchema } from '../../src/dataset/schema.js';
+import { applySchema, describeSchemaKeys, matchSchema, resolveSchema, writesCanonicalKey } from '../../src/dataset/schema.js';
 import { bytesFeature, int64Feature } from '../../src/example/index.js';
 import { InvalidOptionError } from '../../src/errors.js';
 
@@ -52,4 +52,15 @@ test('matchSchema recognises the golden layouts', () => {
   assert.equal(matchSchema(['image/encoded', 'image/height', 'image/width', 'image/object/bbox/xmin']), 'object-detection');
   assert.equal(matchSchema(['height', 'width', 'depth', 'label', 'image_raw']), 'mnist');
   assert.equal(matchSchema(['image_floats', 'image_class']), null);
+});
+
+test('writesCanonicalKey follows the schema and --drop-key (a key no record carries is not computed)', () => {
+  assert.equal(writesCanonicalKey(resolveSchema('inception'), 'image/key/sha256'), true);
+  assert.equal(writesCanonicalKey(resolveSchema('inception', [], ['image/key/sha256']), 'image/key/sha256'), false);
+  // Renamed, then dropped under its new name.
+  assert.equal(writesCanonicalKey(resolveSchema('inception', ['image/key/sha256=key'], ['key']), 'image/key/sha256'), false);
+  assert.equal(writesCanonicalKey(resolveSchema('inception', ['image/key/sha256=key']), 'image/key/sha256'), true);
+  assert.equal(writesCanonicalKey(resolveSchema('mnist'), 'image/key/sha256'), false);
+  assert.equal(writesCanonicalKey(resolveSchema('tfds'), 'image/key/sha256'), false);
+  assert.equal(writesCanonicalKey(resolveSchema('tfds'), 'image/encoded'), true);
 });
