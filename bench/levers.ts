@@ -21,6 +21,8 @@ const { ReadBufferPool } = (await import(`${dist}/runtime/read-pool.js`)) as typ
 const { checkTfDecodable } = (await import(`${dist}/image/decodable.js`)) as typeof import('../src/image/decodable.js');
 const { crc32c } = (await import(`${dist}/record/crc32c.js`)) as typeof import('../src/record/crc32c.js');
 const { crc32cCombine } = (await import(`${dist}/record/crc32c-combine.js`)) as typeof import('../src/record/crc32c-combine.js');
+const { DEFAULT_IMAGE_SETTINGS } = (await import(`${dist}/image/settings.js`)) as typeof import('../src/image/settings.js');
+const { resolveSchema } = (await import(`${dist}/dataset/schema.js`)) as typeof import('../src/dataset/schema.js');
 const { ReadWorkerPool } = (await import(`${dist}/convert/readers/pool.js`)) as typeof import('../src/convert/readers/pool.js');
 
 const files = (await listFiles(root)).map((rel) => join(root, rel));
@@ -85,7 +87,7 @@ async function runMain(work: Work): Promise<void> {
  * `convert` does); the main thread keeps order (a window of promises) and writes views of the rings.
  */
 async function runWorkers(size: number, work: Work): Promise<void> {
-  const pool = new ReadWorkerPool(size, { sha256: work.sha, maxPixels: Number.MAX_SAFE_INTEGER });
+  const pool = new ReadWorkerPool(size, { sha256: work.sha, image: DEFAULT_IMAGE_SETTINGS, schema: resolveSchema('inception') });
   const out = new BatchWriter();
   const window = size * 8;
   const queue: Promise<Awaited<ReturnType<typeof pool.read>>>[] = [];

@@ -4,11 +4,11 @@ import { bytesFeature, floatFeature, int64Feature, type Feature } from '../examp
 import { Img2TfrecordError, ImageError } from '../errors.js';
 import { loadImage, type EncodedImage, type ImageContext, type ImageSettings, type RawImage, type TfVerdict } from '../image/index.js';
 import { raceTimeLimit } from '../image/limits.js';
-import { buildImageFeatures, sha256Hex } from '../dataset/features.js';
+import { buildImageFeatures, buildLabelledFeatures, sha256Hex } from '../dataset/features.js';
 import type { CellValue } from '../inputs/manifest.js';
 import type { ReadBufferPool } from '../runtime/read-pool.js';
 import { rememberCrc32c } from '../record/index.js';
-import type { ReadWorkerPool } from './readers/pool.js';
+import type { ReadWorkerPool, RecordPlan, WorkerRead } from './readers/pool.js';
 import { stallPoint } from '../runtime/faults.js';
 import type { SkippedFile } from '../summary/summary.js';
 import type { StageMarker, Target, TargetInput, TargetRecord } from '../sinks/target.js';
@@ -55,6 +55,8 @@ interface ReadBytes {
   readonly bytes: Buffer;
   readonly sha256: string | null;
   readonly verdict: TfVerdict | null;
+  /** The record a read worker built around the bytes (then `bytes` is the whole Example), or null. */
+  readonly record: WorkerRead['record'];
 }
 
 /**
@@ -87,7 +89,7 @@ function readInput(work: WorkItem, pool: ReadBufferPool): ReadBytes | ImageError
   try {
     // Null: no longer a regular file (replaced since discovery); reading a FIFO or device could block for ever.
     const bytes = pool.read(path);
-    return bytes === null ? notRegular(relPath) : { bytes, sha256: null, verdict: null };
+    return bytes === null ? notRegular(relPath) : { bytes, sha256: null, verdict: null, record: null };
   } catch (cause) {
     return new ImageError('unreadable', `cannot read file: ${(cause as Error).message}`, { path: relPath }, { cause });
   }
@@ -99,7 +101,7 @@ async function readOnWorker(work: WorkItem, index: number, readers: ReadWorkerPo
   try {
     const read = await readers.read(index);
     rememberCrc32c(read.bytes, read.crc);
-    return { bytes: read.bytes, sha256: read.sha256, verdict: read.verdict };
+    return read;
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'not-a-regular-file') return notRegular(relPath);
@@ -128,6 +130,7 @@ async function encodeInput(work: WorkItem, index: number, env: EncodeEnv, stage:
     env.readers?.release(bytes);
   };
   const { relPath } = work.input;
+  if (read.record !== null) return workerRecord(work, read.record, bytes, giveBack);
   const context: ImageContext = read.verdict === null
     ? { path: relPath, fileTimeout: env.settings.fileTimeout }
     : { path: relPath, fileTimeout: env.settings.fileTimeout, verdict: read.verdict };
@@ -158,6 +161,31 @@ async function encodeInput(work: WorkItem, index: number, env: EncodeEnv, stage:
 }
 
 /**
+ * The result of an input whose record a read worker built (the bytes stored as they are, the
+ * Example around them in `payload`): what the main thread would have built from the same bytes.
+ * The canonical and extra features are left empty: nothing after the encoding reads them.
+ */
+function workerRecord(work: WorkItem, record: NonNullable<WorkerRead['record']>, payload: Buffer, release: () => void): FileResult {
+  const input: TargetInput = { relPath: work.input.relPath, split: work.plan.name, image: record.image, label: work.label.label, canonical: {}, extra: {} };
+  return { ok: true, input, record: { payload, keys: record.keys, observed: null }, bytesRead: record.image.bytes.length, release };
+}
+
+/**
+ * What a read worker needs to build `work`'s record itself (see {@link buildRecordFeatures}), or
+ * null when only the main thread can: an annotation to apply, second images to load.
+ *
+ * @example
+ * pool.plan(todo.map((work) => ({ path: work.input.path, record: planWorkerRecord(work) })));
+ */
+export function planWorkerRecord(work: WorkItem): RecordPlan | null {
+  const { input, label } = work;
+  if (work.annotation !== undefined || input.images.size > 0) return null;
+  const extra: Record<string, Feature> = {};
+  for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
+  return { relPath: input.relPath, label: label.label, text: label.text, extra };
+}
+
+/**
  * The features of one input's record, given its encoded image: the image keys and the resolved
  * label under their canonical names, and the manifest's extra columns and second images under
  * their own. This is where per-input features from other sources join the record (e.g. the
@@ -174,14 +202,13 @@ export async function buildRecordFeatures(
 ): Promise<TargetInput & { readonly detection?: AppliedAnnotation }> {
   const { input, label } = work;
   const digest = env.target.writesKey('image/key/sha256') ? sha256 ?? sha256Hex(image.bytes) : null;
-  const canonical: Record<string, Feature> = { ...buildImageFeatures(image, input.relPath, digest) };
   const detection = env.detection === undefined || env.detection === null || work.annotation === undefined
     ? undefined
     : applyDetection(env.detection, work.annotation, image, input.relPath, env.settings.strict);
   // An object-detection record carries the detection classes (image/object/class/*), not the class-folder ones.
-  if (detection !== undefined) Object.assign(canonical, detection.features);
-  if (label.label !== null && detection === undefined) canonical['image/class/label'] = label.label;
-  if (label.text !== null && detection === undefined) canonical['image/class/text'] = label.text;
+  const canonical: Record<string, Feature> = detection === undefined
+    ? buildLabelledFeatures(image, input.relPath, digest, label.label, label.text)
+    : { ...buildImageFeatures(image, input.relPath, digest), ...detection.features };
   const extra: Record<string, Feature> = {};
   // A TFDS run stores the boxes as TFDS's objects Sequence (its schema leaves the OD API keys out).
   if (detection !== undefined && env.settings.tfdsName !== null && env.detection) Object.assign(extra, encodeTfdsDetection(detection.features, env.detection.prepared.format));

@@ -13,7 +13,7 @@ import { asParts, type ShardInfo } from '../sinks/sink.js';
 import type { Target } from '../sinks/target.js';
 import { emptyDetectionTally, emptyFragment, type ShardFragment } from '../summary/fragment.js';
 import { addClass } from '../summary/summary.js';
-import { createEncoder, type FileResult } from './encode.js';
+import { createEncoder, planWorkerRecord, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
 import type { ConvertHooks, ConvertProgress } from './progress.js';
 import { ReadWorkerPool } from './readers/pool.js';
@@ -143,7 +143,7 @@ async function writeRecords(
   const pool = new ReadBufferPool(64 * 2 ** 20);
   const encode = createEncoder({ settings, target, loadImage: load, pool, readers, signal: hooks.signal, detection: job.detection });
   try {
-    readers?.plan(todo.map((work) => work.input.path));
+    readers?.plan(todo.map((work) => ({ path: work.input.path, record: job.detection === null || job.detection === undefined ? planWorkerRecord(work) : null })));
     await writeInOrder(mapOrdered(todo.values(), window, async (work, i) => ({ work, result: await encode(work, i) })));
   } finally {
     // Also on failure and interrupt: idle workers hold nothing, but a run's threads end with it.
@@ -161,7 +161,7 @@ async function writeRecords(
 function startReadWorkers(settings: ConvertSettings, target: Target, hooks: ConvertHooks): ReadWorkerPool | null {
   const passThrough = !needsDecode(settings.image) && settings.image.validate !== 'decode';
   if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || target.loadImage !== loadImage) return null;
-  return new ReadWorkerPool(settings.jobs, { sha256: target.writesKey('image/key/sha256'), maxPixels: settings.image.maxPixels });
+  return new ReadWorkerPool(settings.jobs, { sha256: target.writesKey('image/key/sha256'), image: settings.image, schema: settings.schema });
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

@@ -36,3 +36,17 @@ export function buildImageFeatures(image: EncodedImage | RawImage, relPath: stri
   if (sha256 !== null) features['image/key/sha256'] = bytesFeature(sha256);
   return features;
 }
+
+/**
+ * The canonical features of a classification record: the image keys (see {@link buildImageFeatures})
+ * and the input's label and class text when it has them.
+ *
+ * @example
+ * const canonical = buildLabelledFeatures(image, 'cats/1.jpg', sha256, int64Feature(0), bytesFeature('cats'));
+ */
+export function buildLabelledFeatures(image: EncodedImage | RawImage, relPath: string, sha256: string | null, label: Feature | null, text: Feature | null): Record<string, Feature> {
+  const features: Record<string, Feature> = { ...buildImageFeatures(image, relPath, sha256) };
+  if (label !== null) features['image/class/label'] = label;
+  if (text !== null) features['image/class/text'] = text;
+  return features;
+}

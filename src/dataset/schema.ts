@@ -1,5 +1,5 @@
 /** Feature-key schemas: which keys a record carries, named as each consumer (Inception, MNIST, TFDS) expects. */
-import type { Feature, Features } from '../example/index.js';
+import { encodeExampleParts, type Feature, type Features } from '../example/index.js';
 import { invalidParameterError, InvalidOptionError } from '../errors.js';
 
 /** The named schemas. */
@@ -179,4 +179,24 @@ export function matchSchema(keys: Iterable<string>): string | null {
   const best = matches[0];
   if (best?.name === 'inception' && present.has('image/object/bbox/xmin')) return 'object-detection';
   return best?.name ?? null;
+}
+
+/** An Example record as parts (large values by reference) and the keys it carries, with their kinds. */
+export interface ExampleRecord {
+  readonly payload: Uint8Array[];
+  readonly keys: (readonly [string, Feature['kind']])[];
+}
+
+/**
+ * Encodes one record's features under `schema` (see {@link applySchema}): what the TFRecord target
+ * and the read workers both write.
+ *
+ * @example
+ * const { payload, keys } = encodeSchemaExample(resolveSchema('inception'), canonical, {});
+ */
+export function encodeSchemaExample(schema: Schema, canonical: Features, extra: Features): ExampleRecord {
+  const features = applySchema(schema, canonical, extra);
+  const keys = Object.entries(features).map(([k, f]) => [k, f.kind] as const);
+  // Parts: the image bytes go from the file read to the shard without a copy.
+  return { payload: encodeExampleParts(features), keys };
 }

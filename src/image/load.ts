@@ -123,17 +123,41 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
   const reason = verdict === null ? `${FORMAT_NAMES[sourceFormat]} is not decodable by TensorFlow` : keepReason(verdict);
   if (!needsDecode(settings) && header !== null && reason === null) {
     if (settings.validate === 'decode') await decodeFully(bytes, header.format, settings, context);
-    return {
-      kind: 'encoded', bytes, format: header.format, width: header.width, height: header.height,
-      channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
-      geometry: { width: header.width, height: header.height, orientation: null, decoded: false, jpegShrinkOnLoad: false },
-    };
+    return keptImage(bytes, header, sourceFormat);
   }
   const transcoded = settings.encode === 'keep' ? reason : null;
   const run = (): Promise<EncodedImage | RawImage> => transformNamed(bytes, sourceFormat, header, verdict, settings, context, transcoded);
   if (sourceFormat !== 'svg') return run();
   checkSvgText(bytes, context);
   return serialiseSvg(run, context.fileTimeout ?? 0);
+}
+
+/** The image of bytes stored as they are. */
+function keptImage(bytes: Buffer, header: HeaderFacts, sourceFormat: SourceFormat): EncodedImage {
+  return {
+    kind: 'encoded', bytes, format: header.format, width: header.width, height: header.height,
+    channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
+    geometry: { width: header.width, height: header.height, orientation: null, decoded: false, jpegShrinkOnLoad: false },
+  };
+}
+
+/**
+ * What {@link loadImage} returns for bytes it stores as they are (pass-through: nothing to decode,
+ * and TensorFlow reads them right), given their {@link checkTfDecodable} verdict under
+ * `settings.maxPixels`; null when loadImage has more to do: transform them, decode them fully
+ * (--validate decode), or refuse them (it then says why). Synchronous: a read worker calls it to
+ * build the record beside the bytes.
+ *
+ * @example
+ * const image = storeAsIs(bytes, settings, await checkTfDecodable(bytes, { maxPixels: settings.maxPixels }));
+ */
+export function storeAsIs(bytes: Buffer, settings: ImageSettings, verdict: TfVerdict): EncodedImage | null {
+  if (bytes.length === 0 || needsDecode(settings) || settings.validate === 'decode') return null;
+  const sourceFormat = sniffFormat(bytes);
+  if (sourceFormat === null || !TF_DECODABLE.has(sourceFormat)) return null;
+  // As readVerdict and keepReason decide: readable headers, no problem, nothing to convert.
+  if (verdict.header === null || verdict.problem !== null || keepReason(verdict) !== null) return null;
+  return keptImage(bytes, verdict.header, sourceFormat);
 }
 
 async function transformNamed(

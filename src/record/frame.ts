@@ -74,7 +74,8 @@ export function encodeFrameFooterOfParts(parts: readonly Uint8Array[]): Buffer {
   let crc = 0;
   for (const part of parts) {
     const known = knownCrcs.get(part);
-    crc = known === undefined ? crc32cUpdate(crc, part) : crc32cCombine(crc, known, part.length);
+    // crc(a || b) = crc(a) x^(8 |b|) + crc(b): nothing to join when crc(a) is 0 (a payload of one part).
+    crc = known === undefined ? crc32cUpdate(crc, part) : crc === 0 ? known : crc32cCombine(crc, known, part.length);
   }
   const footer = Buffer.allocUnsafe(FOOTER_BYTES);
   footer.writeUInt32LE(maskCrc(crc), 0);

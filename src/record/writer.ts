@@ -4,7 +4,7 @@ import { createDeflate, createGzip } from 'node:zlib';
 import { finished, pipeline } from 'node:stream/promises';
 import { invalidParameterError, WriterClosedError } from '../errors.js';
 import type { Compression } from './compression.js';
-import { encodeFrameFooter, encodeFrameFooterOfParts, encodeFrameHeader, FRAME_OVERHEAD_BYTES } from './frame.js';
+import { encodeFrameFooterOfParts, encodeFrameHeader, FRAME_OVERHEAD_BYTES } from './frame.js';
 
 /** Input gathered before a write to the compressor (see RecordWriter.writeBatched). */
 const COMPRESS_BATCH_BYTES = 64 * 1024;
@@ -127,7 +127,8 @@ export class RecordWriter {
     if (this.failure !== null) throw this.failure;
     const length = parts.reduce((n, p) => n + p.length, 0);
     const header = encodeFrameHeader(length);
-    const footer = parts.length === 1 ? encodeFrameFooter(parts[0] as Uint8Array) : encodeFrameFooterOfParts(parts);
+    // Of parts, even one: a CRC-32C computed elsewhere (rememberCrc32c) is used, not recomputed.
+    const footer = encodeFrameFooterOfParts(parts);
     this.recordCount++;
     this.byteCount += length + FRAME_OVERHEAD_BYTES;
     if (!this.compressing) {

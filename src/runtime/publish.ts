@@ -137,23 +137,16 @@ export class Publication {
     this.stagedMoves.push({ from: temp, to: final, undo: 'remove' });
   }
 
-  /** Makes every planned rename (shards together, then sidecars in order); on a failure takes back the ones made and rethrows. */
+  /** Makes every planned rename, in order; on a failure takes back the ones made and rethrows. */
   async publish(): Promise<void> {
     const done: Move[] = [];
-    const make = async (move: Move): Promise<void> => {
-      faultPoint('rename', move.to);
-      await rename(move.from, move.to);
-      untrackTemp(move.from);
-      done.push(move);
-    };
     try {
-      // Shards at once: a rename over a replaced shard frees its blocks in the call (~0.1 s per
-      // 256 MB on ext4), and the thread pool does several side by side. Sidecars after them, in
-      // order, so the summary is the last file to appear.
-      const shards = await Promise.allSettled(this.moves.map(make));
-      const failed = shards.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      for (const move of this.stagedMoves) await make(move);
+      for (const move of [...this.moves, ...this.stagedMoves]) {
+        faultPoint('rename', move.to);
+        await rename(move.from, move.to);
+        untrackTemp(move.from);
+        done.push(move);
+      }
     } catch (error) {
       for (const move of done.reverse()) {
         await (move.undo === 'back' ? rename(move.to, move.from) : rm(move.to, { force: true })).catch(() => undefined);

@@ -1,11 +1,10 @@
 /** The TFRecord target: tf.train.Example records in planned shard files (or one stream for `-o -`). */
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { encodeExampleParts, type Feature } from '../example/index.js';
 import { loadImage } from '../image/index.js';
 import type { Compression } from '../record/index.js';
 import type { Publication } from '../runtime/publish.js';
-import { applySchema, writesCanonicalKey, type Schema } from '../dataset/schema.js';
+import { encodeSchemaExample, writesCanonicalKey, type Schema } from '../dataset/schema.js';
 import { buildIndex } from './index-file.js';
 import type { KeptShard } from './resume-ledger.js';
 import { DEFAULT_SHARD_NAMING, type ShardNaming } from './shard-names.js';
@@ -73,12 +72,7 @@ export function createTfrecordTarget(settings: TfrecordTargetSettings, plan: Tar
     sink: sinkOf,
     loadImage,
     writesKey: (canonical) => writesCanonicalKey(settings.schema, canonical),
-    encode: async (input: TargetInput): Promise<TargetRecord> => {
-      const features = applySchema(settings.schema, input.canonical, input.extra);
-      const keys = Object.entries(features).map(([k, f]) => [k, f.kind] as [string, Feature['kind']]);
-      // Parts: the image bytes go from the file read to the shard without a copy.
-      return { payload: encodeExampleParts(features), keys, observed: null };
-    },
+    encode: async (input: TargetInput): Promise<TargetRecord> => ({ ...encodeSchemaExample(settings.schema, input.canonical, input.extra), observed: null }),
     observe: () => undefined,
     finish: (publication) => finishShards(plan.splits, sinkOf, shardSinks, publication, settings),
     settle: async () => {

@@ -10,7 +10,10 @@ import { ReadWorkerPool, type WorkerRead } from '../../src/convert/readers/pool.
 import { MAX_RING_FILE_BYTES, RING_BYTES } from '../../src/convert/readers/ring.js';
 import { crc32c } from '../../src/record/index.js';
 import { checkTfDecodable } from '../../src/image/decodable.js';
+import { DEFAULT_IMAGE_SETTINGS } from '../../src/image/settings.js';
+import { resolveSchema } from '../../src/dataset/schema.js';
 
+const OPTIONS = { sha256: true, image: { ...DEFAULT_IMAGE_SETTINGS, maxPixels: 1e9 }, schema: resolveSchema('inception') };
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 
 /** The sample images, in a stable order. */
@@ -26,7 +29,7 @@ const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).di
 test('ReadWorkerPool gives each planned file\'s bytes, SHA-256, CRC-32C and verdict as the main thread computes them, in plan order', async () => {
   const paths = samplePaths();
   assert.ok(paths.length >= 3);
-  const pool = new ReadWorkerPool(2, { sha256: true, maxPixels: 1e9 });
+  const pool = new ReadWorkerPool(2, OPTIONS);
   try {
     pool.plan(paths);
     // Give the workers time to answer before anything is asked for: early replies wait for their caller.
@@ -53,7 +56,7 @@ test('ReadWorkerPool reuses its rings many times over without one file\'s bytes 
   const rounds = Math.ceil((3 * 2 * RING_BYTES) / total);
   const plan = Array.from({ length: rounds }, () => paths).flat();
   const expected = new Map(paths.map((p) => [p, sha(readFileSync(p))]));
-  const pool = new ReadWorkerPool(2, { sha256: false, maxPixels: 1e9 });
+  const pool = new ReadWorkerPool(2, { ...OPTIONS, sha256: false });
   try {
     pool.plan(plan);
     // Hold a window of leases, as the writer does, and check each again just before it is given back.
@@ -78,7 +81,7 @@ test('ReadWorkerPool still delivers every file when nothing is given back (the w
   const paths = samplePaths();
   const total = paths.reduce((n, p) => n + readFileSync(p).length, 0);
   const plan = Array.from({ length: Math.ceil((1.5 * RING_BYTES) / total) }, () => paths).flat();
-  const pool = new ReadWorkerPool(1, { sha256: true, maxPixels: 1e9 });
+  const pool = new ReadWorkerPool(1, OPTIONS);
   try {
     pool.plan(plan);
     for (const [i, path] of plan.entries()) {
@@ -97,7 +100,7 @@ test('ReadWorkerPool rejects a missing file with ENOENT, a FIFO as not-a-regular
   const large = join(dir, 'large.jpg');
   writeFileSync(large, Buffer.alloc(MAX_RING_FILE_BYTES + 1));
   const [first] = samplePaths();
-  const pool = new ReadWorkerPool(2, { sha256: true, maxPixels: 1e9 });
+  const pool = new ReadWorkerPool(2, OPTIONS);
   try {
     pool.plan([join(dir, 'missing.jpg'), fifo, large, first as string]);
     await assert.rejects(pool.read(0), (error: NodeJS.ErrnoException) => error.code === 'ENOENT' && error.message.includes('missing.jpg'));

@@ -4,8 +4,12 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32c } from '../../record/crc32c.js';
 import { checkTfDecodable } from '../../image/decodable.js';
+import { storeAsIs } from '../../image/load.js';
+import { buildLabelledFeatures } from '../../dataset/features.js';
+import { encodeSchemaExample } from '../../dataset/schema.js';
 import {
-  ALIGN_BYTES, MAX_RING_FILE_BYTES, REPLY_BATCH, RING_SLOTS, RING_WAIT_MS, type ReadPlan, type ReadReply, type ReadWorkerData,
+  ALIGN_BYTES, CONTROL, MAX_RING_FILE_BYTES, RECORD_ROOM_AFTER, RECORD_ROOM_BEFORE, REPLY_BATCH, RING_SLOTS, RING_WAIT_SLICE_MS,
+  type BuiltRecord, type ReadPlan, type ReadReply, type ReadWorkerData, type RecordPlan,
 } from './ring.js';
 
 /** Non-blocking open: a FIFO's open would otherwise wait for a writer (it is refused after fstat). */
@@ -13,7 +17,7 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 const data = workerData as ReadWorkerData;
 const ring = new Uint8Array(data.ring);
-/** [slot]: 1 once the main thread has given that lease back (reset here on reuse); [RING_SLOTS]: releases so far; [RING_SLOTS + 1]: 1 while waiting for room. */
+/** [slot]: 1 once the main thread has given that lease back (reset here on reuse); then the CONTROL cells. */
 const freed = new Int32Array(data.freed);
 
 interface Region {
@@ -55,36 +59,29 @@ function tryAllocate(size: number): Region | null {
   return region;
 }
 
-/** Releases counted when a wait for room last timed out: until the count moves, the ring is stuck and nobody waits again. */
-let stuckAt = -1;
-
 /**
- * A region of `size` bytes, waiting (replies posted first) while the main thread writes what the
- * ring holds; null after {@link RING_WAIT_MS} without room, so the caller reads into a buffer of
- * its own: nothing can then wait for ever, whatever the main thread holds on to.
+ * A region of `size` bytes for file `id`, waiting (replies posted first) while the main thread
+ * writes what the ring holds. Null when the main thread is itself waiting for this very file: the
+ * ring is then full of records it cannot write before this one, so the caller reads the file into
+ * a buffer of its own. Nothing waits for ever, and memory stays bounded by the ring.
  */
-function allocate(size: number, flush: () => void): Region | null {
+function allocate(size: number, id: number, flush: () => void): Region | null {
   const region = tryAllocate(size);
   if (region !== null) return region;
   flush();
-  const deadline = Date.now() + RING_WAIT_MS;
   // Waiting first, then the count: a release the main thread makes after it saw no waiter is
   // then either in the count (the wait returns at once) or visible to tryAllocate.
-  Atomics.store(freed, RING_SLOTS + 1, 1);
+  Atomics.store(freed, RING_SLOTS + CONTROL.waiting, 1);
   try {
     for (;;) {
-      const releases = Atomics.load(freed, RING_SLOTS);
+      const releases = Atomics.load(freed, RING_SLOTS + CONTROL.releases);
       const again = tryAllocate(size);
       if (again !== null) return again;
-      const left = deadline - Date.now();
-      if (left <= 0 || releases === stuckAt) {
-        stuckAt = releases;
-        return null;
-      }
-      Atomics.wait(freed, RING_SLOTS, releases, left);
+      if (Atomics.load(freed, RING_SLOTS + CONTROL.wanted) === id) return null;
+      Atomics.wait(freed, RING_SLOTS + CONTROL.releases, releases, RING_WAIT_SLICE_MS);
     }
   } finally {
-    Atomics.store(freed, RING_SLOTS + 1, 0);
+    Atomics.store(freed, RING_SLOTS + CONTROL.waiting, 0);
   }
 }
 
@@ -108,44 +105,85 @@ function readInto(fd: number, into: Uint8Array): number {
   }
 }
 
-type Located = { slot: number; offset: number; length: number; store: null } | { slot: -1; offset: 0; length: number; store: ArrayBuffer };
+/** Where a file's bytes are: a ring region (with room `before` them for a record), or a buffer of its own. */
+type Located =
+  | { slot: number; offset: number; length: number; store: null; regionEnd: number }
+  | { slot: -1; offset: 0; length: number; store: ArrayBuffer; regionEnd: 0 };
 
 /** Reads `path` into the ring (one byte of room beyond its size tells a file that grew), else into a buffer of its own. */
-function readFile(path: string, flush: () => void): Located | 'not-a-regular-file' | 'large' {
+function readFile(id: number, path: string, before: number, after: number, flush: () => void): Located | 'not-a-regular-file' | 'large' {
   const fd = openSync(path, OPEN_FLAGS);
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return 'not-a-regular-file';
     const room = stats.size + 1;
     if (room > MAX_RING_FILE_BYTES) return 'large';
-    const region = allocate(room, flush);
+    const region = allocate(before + room + after, id, flush);
     if (region !== null) {
-      const length = readInto(fd, ring.subarray(region.start, region.start + room));
-      if (length >= 0) return { slot: region.slot, offset: region.start, length, store: null };
+      const offset = region.start + before;
+      const length = readInto(fd, ring.subarray(offset, offset + room));
+      if (length >= 0) return { slot: region.slot, offset, length, store: null, regionEnd: offset + room + after };
       unallocate();
     } else {
       const own = new Uint8Array(room);
       const length = readInto(fd, own);
-      if (length >= 0) return { slot: -1, offset: 0, length, store: own.buffer };
+      if (length >= 0) return { slot: -1, offset: 0, length, store: own.buffer, regionEnd: 0 };
     }
     // It grew since fstat: read it whole.
     const whole = readFileSync(fd);
-    return { slot: -1, offset: 0, length: whole.length, store: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer };
+    return { slot: -1, offset: 0, length: whole.length, store: whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer, regionEnd: 0 };
   } finally {
     closeSync(fd);
   }
 }
 
-async function readOne(id: number, path: string, flush: () => void): Promise<ReadReply> {
+/** The key lists of the records built so far, numbered in the order first met (see BuiltRecord.keysId). */
+const keyLists = new Map<string, number>();
+
+/**
+ * Builds the Example of a file stored as it is, around its bytes in the ring: the parts before
+ * image/encoded go just before them, the rest just after, so the record is one run of the ring
+ * and the main thread only frames and writes it. Null when the bytes are not stored as they are,
+ * or the record does not fit around them (the main thread then builds it).
+ */
+function buildRecord(bytes: Buffer, located: Located, sha256: string | null, plan: RecordPlan, verdict: Awaited<ReturnType<typeof checkTfDecodable>>): { offset: number; length: number; built: BuiltRecord } | null {
+  if (located.store !== null) return null;
+  const image = storeAsIs(bytes, data.image, verdict);
+  if (image === null) return null;
+  const { payload, keys } = encodeSchemaExample(data.schema, buildLabelledFeatures(image, plan.relPath, sha256, plan.label, plan.text), plan.extra);
+  const [head, body, tail] = payload;
+  if (payload.length !== 3 || body !== bytes || head === undefined || tail === undefined) return null;
+  const offset = located.offset - head.length;
+  const end = located.offset + located.length + tail.length;
+  if (head.length > RECORD_ROOM_BEFORE || end > located.regionEnd) return null;
+  ring.set(head, offset);
+  ring.set(tail, located.offset + located.length);
+  const { bytes: _stored, ...summary } = image;
+  const signature = keys.map(([key, kind]) => `${key}\0${kind}`).join('\0');
+  let keysId = keyLists.get(signature);
+  const newKeys = keysId === undefined ? keys : null;
+  if (keysId === undefined) {
+    keysId = keyLists.size;
+    keyLists.set(signature, keysId);
+  }
+  return { offset, length: end - offset, built: { image: summary, imageOffset: head.length, imageLength: located.length, keysId, newKeys } };
+}
+
+async function readOne(id: number, path: string, plan: RecordPlan | null, flush: () => void): Promise<ReadReply> {
   try {
-    const located = readFile(path, flush);
+    const located = plan === null ? readFile(id, path, 0, 0, flush) : readFile(id, path, RECORD_ROOM_BEFORE, RECORD_ROOM_AFTER, flush);
     if (located === 'not-a-regular-file') return { id, ok: false, code: located, message: 'not a regular file' };
     if (located === 'large') return { id, ok: false, code: located, message: 'read on the main thread' };
     const bytes = located.store === null ? Buffer.from(data.ring, located.offset, located.length) : Buffer.from(located.store, 0, located.length);
     const sha256 = data.sha256 ? createHash('sha256').update(bytes).digest('hex') : null;
-    const crc = crc32c(bytes);
-    const verdict = await checkTfDecodable(bytes, { maxPixels: data.maxPixels });
-    return { id, ok: true, ...located, sha256, crc, verdict };
+    const verdict = await checkTfDecodable(bytes, { maxPixels: data.image.maxPixels });
+    const record = plan === null ? null : buildRecord(bytes, located, sha256, plan, verdict);
+    if (record !== null) {
+      const crc = crc32c(Buffer.from(data.ring, record.offset, record.length));
+      return { id, ok: true, slot: located.slot, offset: record.offset, length: record.length, store: null, sha256: null, crc, verdict: null, record: record.built };
+    }
+    const { regionEnd: _end, ...where } = located;
+    return { id, ok: true, ...where, sha256, crc: crc32c(bytes), verdict, record: null };
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     return { id, ok: false, code: code ?? 'error', message };
@@ -163,7 +201,7 @@ async function readPlan(plan: ReadPlan): Promise<void> {
   };
   for (const [i, path] of plan.paths.entries()) {
     // Not `replies.push(await ...)`: that takes the array before readOne, whose wait for room may post and replace it.
-    const reply = await readOne(plan.ids[i] as number, path, flush);
+    const reply = await readOne(plan.ids[i] as number, path, plan.records[i] ?? null, flush);
     replies.push(reply);
     if (replies.length >= REPLY_BATCH) flush();
   }
