@@ -4,7 +4,9 @@ import type { ConvertSummary } from '../summary/summary.js';
 import { resolveConvertOptions, type ConvertOptions } from './options/options.js';
 import { prepareJob } from './prepare.js';
 import type { ConvertHooks } from './progress.js';
-import { runJob } from './run.js';
+import { runJob, startReadWorkers, type RunOutcome } from './run.js';
+import type { Job } from './job.js';
+import type { Target } from '../sinks/target.js';
 import { writeSidecars } from './sidecars.js';
 import { summaryInputOf } from './summarise.js';
 import { createTarget } from './targets/targets.js';
@@ -25,12 +27,21 @@ export type { ConvertHooks, ConvertProgress } from './progress.js';
  */
 export async function convert(options: ConvertOptions, hooks: ConvertHooks = {}): Promise<ConvertSummary> {
   const settings = resolveConvertOptions(options);
-  // Inputs gathered and labelled once, the shard plan, worker ownership, the plan's fingerprint.
-  const job = await prepareJob(settings);
-  // The output format, chosen once: TFRecord shards or stream, Caffe LMDB.
-  const target = await createTarget(job, hooks);
-  // Each owned input encoded (bounded, in order) and written; shards sealed, not yet final.
-  const outcome = await runJob(job, target, hooks);
+  // Pass-through read workers, started first: their start-up overlaps discovery.
+  const readers = startReadWorkers(settings, hooks);
+  let outcome: RunOutcome;
+  let job: Job;
+  let target: Target;
+  try {
+    // Inputs gathered and labelled once, the shard plan, worker ownership, the plan's fingerprint.
+    job = await prepareJob(settings);
+    // The output format, chosen once: TFRecord shards or stream, Caffe LMDB.
+    target = await createTarget(job, hooks);
+    // Each owned input encoded (bounded, in order) and written; shards sealed, not yet final.
+    outcome = await runJob(job, target, hooks, readers);
+  } finally {
+    await readers?.close();
+  }
   const summary = buildSummary(summaryInputOf(job, target, outcome));
   // Labels, summary and shards become final together.
   await writeSidecars(job, target, outcome, summary);

@@ -17,6 +17,7 @@ import { createEncoder, planWorkerRecord, type FileResult } from './encode.js';
 import type { Job, WorkItem } from './job.js';
 import type { ConvertHooks, ConvertProgress } from './progress.js';
 import { ReadWorkerPool } from './readers/pool.js';
+import { writesCanonicalKey } from '../dataset/schema.js';
 import type { ConvertSettings } from './options/options.js';
 
 /** What a run wrote, and what the sidecar stage still needs to publish or undo. */
@@ -34,13 +35,14 @@ export interface RunOutcome {
 
 /**
  * Runs a prepared job into `target`: encodes each owned input not in a kept shard, `jobs x 3` at a
- * time, and writes the records in plan order, completing each shard as the next begins. A failure
- * removes everything the run made, then rethrows.
+ * time (or reads them on `readers`, see {@link startReadWorkers}), and writes the records in plan
+ * order, completing each shard as the next begins. A failure removes everything the run made, then
+ * rethrows. The readers are closed when it returns.
  *
  * @example
  * const outcome = await runJob(job, target, {});
  */
-export async function runJob(job: Job, target: Target, hooks: ConvertHooks): Promise<RunOutcome> {
+export async function runJob(job: Job, target: Target, hooks: ConvertHooks, readers: ReadWorkerPool | null = null): Promise<RunOutcome> {
   const { settings } = job;
   refreshFaults();
   // A failed run removes the output folder too when it made it (and it is still empty), so a
@@ -67,7 +69,7 @@ export async function runJob(job: Job, target: Target, hooks: ConvertHooks): Pro
   let shards: Readonly<Record<string, readonly ShardInfo[]>> = {};
   try {
     const todo = job.owned.filter((work) => !(kept.get(work.plan.name)?.has(work.shard) ?? false));
-    await writeRecords(job, target, todo, fragments, hooks, interrupted);
+    await writeRecords(job, target, todo, fragments, hooks, interrupted, readers);
     if (hooks.signal?.aborted === true) throw interrupted();
     // TFRecord shards are sealed (written, synced, hidden); they become final with the sidecars.
     shards = await target.finish(publication);
@@ -89,7 +91,7 @@ function keptFragments(job: Job, kept: ReadonlyMap<string, ReadonlyMap<number, K
 /** Encodes `todo` with bounded concurrency and writes the results in order, shard by shard. */
 async function writeRecords(
   job: Job, target: Target, todo: readonly WorkItem[], fragments: Map<string, Map<number, ShardFragment>>,
-  hooks: ConvertHooks, interrupted: () => InterruptedError,
+  hooks: ConvertHooks, interrupted: () => InterruptedError, readers: ReadWorkerPool | null,
 ): Promise<void> {
   const { settings } = job;
   const progress: { -readonly [K in keyof ConvertProgress]: ConvertProgress[K] } = {
@@ -126,7 +128,6 @@ async function writeRecords(
     }
     if (open !== null) await target.sink(open.plan.name).completeShard(open.shard, fragmentOf(open));
   };
-  const readers = startReadWorkers(settings, target, hooks);
   // Pass-through files are small and their ring regions cheap: a deeper window keeps the workers' batches full.
   const window = settings.jobs * (readers === null ? 3 : 8);
   // --jobs N means N cores of image work. Below the core count, N ops run at once on one libvips
@@ -152,16 +153,22 @@ async function writeRecords(
 }
 
 /**
- * Pass-through into TFRecords (no decode, the stock image stage) at `--jobs` 2 or more: that many
- * worker threads read each file into shared memory and digest it there (SHA-256, CRC-32C, the
- * TensorFlow verdict), while the main thread builds, frames and writes the records in order. At
- * `--jobs 1` (one core) the main thread does it all, as it does for a decoding run, where libvips
- * is the work and runs on its own threads.
+ * The read workers of a pass-through run into TFRecords (no decode, the stock image stage) at
+ * `--jobs` 2 or more, started before discovery so that their start-up (loading their modules,
+ * ~50-100 ms each) overlaps the main thread's; null for any other run. `--jobs` workers read each
+ * file into shared memory, digest it there (SHA-256, CRC-32C, the TensorFlow verdict) and build
+ * its record when the bytes are stored as they are, while the main thread frames and writes the
+ * records in order. At `--jobs 1` (one core) the main thread does it all, as it does for a
+ * decoding run, where libvips is the work and runs on its own threads.
+ *
+ * @example
+ * const readers = startReadWorkers(settings, hooks);
  */
-function startReadWorkers(settings: ConvertSettings, target: Target, hooks: ConvertHooks): ReadWorkerPool | null {
+export function startReadWorkers(settings: ConvertSettings, hooks: ConvertHooks): ReadWorkerPool | null {
   const passThrough = !needsDecode(settings.image) && settings.image.validate !== 'decode';
-  if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || target.loadImage !== loadImage) return null;
-  return new ReadWorkerPool(settings.jobs, { sha256: target.writesKey('image/key/sha256'), image: settings.image, schema: settings.schema });
+  if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || settings.target !== 'tfrecord') return null;
+  const sha256 = writesCanonicalKey(settings.schema, 'image/key/sha256');
+  return new ReadWorkerPool(settings.jobs, { sha256, image: settings.image, schema: settings.schema });
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

@@ -9,7 +9,8 @@ export {
 export type {
   ImageOptions, ImageSettings, EncodeMode, ResizeFit, ResizeKernel, RawDtype, RawLayout, ChannelOrder, Size, Rgb,
 } from './settings.js';
-export { loadImage, storeAsIs } from './load.js';
+export { loadImage } from './load.js';
+export { storeAsIs } from './keep.js';
 export { checkTfDecodable } from './decodable.js';
 export type { TfVerdict, TfVerdictProblem, TfDecodableOptions } from './decodable.js';
 export { decodeBmp } from './bmp.js';

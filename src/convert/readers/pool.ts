@@ -180,8 +180,11 @@ export class ReadWorkerPool {
 
   /** Stops the workers. Files not yet asked for are left unread: the run that planned them is over. */
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    this.closing ??= Promise.all(this.slots.map((slot) => slot.worker.terminate())).then(() => undefined);
+    await this.closing;
   }
+
+  private closing: Promise<void> | null = null;
 
   private settle(slot: Slot, reply: ReadReply): void {
     slot.outstanding--;

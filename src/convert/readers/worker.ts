@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32c } from '../../record/crc32c.js';
 import { checkTfDecodable } from '../../image/decodable.js';
-import { storeAsIs } from '../../image/load.js';
+import { storeAsIs } from '../../image/keep.js';
 import { buildLabelledFeatures } from '../../dataset/features.js';
 import { encodeSchemaExample } from '../../dataset/schema.js';
 import {
