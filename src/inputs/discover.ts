@@ -72,11 +72,13 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
 
   const entries: Entry[] = [];
   const problems: DiscoveryProblem[] = [];
-  for await (const entry of listEntries(settings)) {
-    const classified = classifyEntry(entry, settings);
-    if (classified === null) continue;
-    if ('problem' in classified) problems.push(classified);
-    else entries.push(classified);
+  for await (const batch of listEntries(settings)) {
+    for (const entry of batch) {
+      const classified = classifyEntry(entry, settings);
+      if (classified === null) continue;
+      if ('problem' in classified) problems.push(classified);
+      else entries.push(classified);
+    }
   }
   // Sort on paths only, by code units, so the order is the same on every machine and locale.
   entries.sort((a, b) => compareCodeUnits(a.relPath, b.relPath));
@@ -124,7 +126,7 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
  * The entries under the input folder. The default walk (no --include, --exclude or
  * --follow-symlinks) is a plain folder walk; patterns and followed links load fast-glob, on first use.
  */
-async function* listEntries(settings: DiscoverSettings): AsyncGenerator<ListedEntry> {
+async function* listEntries(settings: DiscoverSettings): AsyncGenerator<readonly ListedEntry[]> {
   if (settings.include.length === 0 && settings.exclude.length === 0 && !settings.followSymlinks) {
     yield* walkTree(settings.input);
     return;
@@ -141,7 +143,7 @@ async function* listEntries(settings: DiscoverSettings): AsyncGenerator<ListedEn
     suppressErrors: false,
     fs: { readdir: loopSafeReaddir(settings.input) as unknown as typeof readdirCallback },
   });
-  yield* stream as AsyncIterable<GlobEntry>;
+  for await (const entry of stream as AsyncIterable<GlobEntry>) yield [entry];
 }
 
 /** A listed entry that may be an input; `identity` (dev:ino) only when links are followed. */

@@ -12,21 +12,23 @@ export interface ListedEntry {
 
 /**
  * Yields every entry under `root` whose path has no segment starting with `.`, walking into
- * folders but not into symbolic links; folders themselves are not yielded. The order is the
- * file system's: callers sort. A folder that disappears during the walk is skipped (fast-glob
- * does the same); any other listing error is thrown as the file system gave it.
+ * folders but not into symbolic links; folders themselves are not yielded. One batch per folder:
+ * an await per entry cost ~5-10 ms more per 5,000 files, cold. The order is the file system's:
+ * callers sort. A folder that disappears during the walk is skipped (fast-glob does the same);
+ * any other listing error is thrown as the file system gave it.
  *
  * fast-glob costs ~75 CommonJS modules to load (~35 ms CPU here) and a regular expression match,
  * a duplicate check and a stream push per entry; the plain walk of the default pattern needs none.
  *
  * @example
- * for await (const { path, dirent } of walkTree('photos')) console.log(path, dirent.isFile());
+ * for await (const batch of walkTree('photos')) for (const { path, dirent } of batch) console.log(path, dirent.isFile());
  */
-export async function* walkTree(root: string): AsyncGenerator<ListedEntry> {
+export async function* walkTree(root: string): AsyncGenerator<readonly ListedEntry[]> {
   const waiting: string[] = [''];
   const listing: Promise<Listing>[] = [];
   // A few folders are listed ahead, on libuv's threads, while the caller stats the entries of
-  // this one: one listing at a time left the main thread idle ~1.7 ms per folder here.
+  // this one. With a warm cache it changes little (measured); fast-glob listed every known folder at
+  // once, and one at a time would make a cold disk or a network file system wait per folder.
   const listAhead = (): void => {
     while (listing.length < LIST_AHEAD && waiting.length > 0) listing.push(listFolder(root, waiting.pop() as string));
   };
@@ -45,7 +47,7 @@ export async function* walkTree(root: string): AsyncGenerator<ListedEntry> {
       else entries.push({ path, dirent });
     }
     listAhead();
-    yield* entries;
+    if (entries.length > 0) yield entries;
   }
 }
 

@@ -23,7 +23,7 @@ async function hostileTree(): Promise<string> {
 
 async function listWalk(dir: string): Promise<string[]> {
   const paths: string[] = [];
-  for await (const entry of walkTree(dir)) paths.push(entry.path);
+  for await (const batch of walkTree(dir)) for (const entry of batch) paths.push(entry.path);
   return paths.sort();
 }
 
@@ -42,7 +42,7 @@ test('walkTree lists what fast-glob **/* (dot: false) lists, less folders', asyn
 test('walkTree gives each entry its own type: links are links, not what they point to', async () => {
   const dir = await hostileTree();
   const types = new Map<string, string>();
-  for await (const { path, dirent } of walkTree(dir)) {
+  for await (const batch of walkTree(dir)) for (const { path, dirent } of batch) {
     types.set(path, dirent.isSymbolicLink() ? 'link' : dirent.isFIFO() ? 'fifo' : dirent.isFile() ? 'file' : 'other');
   }
   assert.equal(types.get('sp ace/folder-link'), 'link');
