@@ -1,7 +1,7 @@
 /** Lists a folder tree the way fast-glob's `**\/*` with `dot: false` does, without loading a glob engine. */
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** One listed entry: its path relative to the root with `/` separators, and its directory entry. */
 export interface ListedEntry {
@@ -24,13 +24,15 @@ export interface ListedEntry {
  * for await (const batch of walkTree('photos')) for (const { path, dirent } of batch) console.log(path, dirent.isFile());
  */
 export async function* walkTree(root: string): AsyncGenerator<readonly ListedEntry[]> {
+  // Absolute, so a listing error names the folder as discovery always did (EACCES, scandir '/abs/dir').
+  const base = resolve(root);
   const waiting: string[] = [''];
   const listing: Promise<Listing>[] = [];
   // A few folders are listed ahead, on libuv's threads, while the caller stats the entries of
   // this one. With a warm cache it changes little (measured); fast-glob listed every known folder at
   // once, and one at a time would make a cold disk or a network file system wait per folder.
   const listAhead = (): void => {
-    while (listing.length < LIST_AHEAD && waiting.length > 0) listing.push(listFolder(root, waiting.pop() as string));
+    while (listing.length < LIST_AHEAD && waiting.length > 0) listing.push(listFolder(base, waiting.pop() as string));
   };
   listAhead();
   for (let next = listing.shift(); next !== undefined; next = listing.shift()) {

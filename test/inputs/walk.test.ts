@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { walkTree } from '../../src/inputs/walk.js';
 
@@ -51,7 +51,10 @@ test('walkTree gives each entry its own type: links are links, not what they poi
   assert.equal(types.get('a/1.jpg'), 'file');
 });
 
-test('walkTree throws the file system error of a missing root', async () => {
+test('walkTree throws the file system error of a missing root, naming the folder by its absolute path', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'walk-'));
-  await assert.rejects(listWalk(join(dir, 'missing')), { code: 'ENOENT' });
+  await assert.rejects(listWalk(join(dir, 'missing')), { code: 'ENOENT', path: join(dir, 'missing') });
+  // Relative roots too: discovery's EACCES message ("scandir '/abs/dir'") always named the folder absolutely.
+  const relativeRoot = relative(process.cwd(), join(dir, 'missing'));
+  await assert.rejects(listWalk(relativeRoot), { code: 'ENOENT', path: resolve(relativeRoot) });
 });
