@@ -1,5 +1,5 @@
 /** The settings as recorded in dataset.json, and the fingerprints that prove workers and resumed runs share one plan. */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { LabelMap } from '../dataset/labels.js';
 import type { SplitPlan } from '../dataset/plan.js';
 import type { InputItem } from '../inputs/sources.js';
@@ -39,7 +39,9 @@ export function fingerprintPlan(described: Readonly<Record<string, unknown>>, la
   const hash = createHash('sha256').update(JSON.stringify({ decisive, labels: labels === null ? null : { names: labels.names, ids: labels.ids } }));
   for (const plan of plans) {
     hash.update(`\n${plan.name}:${plan.shardCount}`);
-    for (const input of plan.inputs) hash.update(`\n${input.relPath}\t${input.size}`);
+    const lines = new HashLines(hash, HashLines.LIMIT);
+    for (const input of plan.inputs) lines.add(`\n${input.relPath}\t${input.size}`);
+    lines.flush();
   }
   return hash.digest('hex');
 }
@@ -51,7 +53,32 @@ export function fingerprintPlan(described: Readonly<Record<string, unknown>>, la
  * fingerprintShards(fingerprint, plan).length === plan.shardCount; // true
  */
 export function fingerprintShards(planFingerprint: string, plan: SplitPlan<InputItem>): string[] {
-  const hashes = Array.from({ length: plan.shardCount }, (_, k) => createHash('sha256').update(`${planFingerprint}\n${plan.name}\n${k}`));
-  plan.inputs.forEach((input, i) => hashes[plan.shardOf[i] as number]?.update(`\n${input.relPath}\t${input.size}`));
-  return hashes.map((h) => h.digest('hex'));
+  // Pending text per shard shrinks with the shard count, so all shards together hold ~64 K characters.
+  const limit = Math.max(1024, Math.floor(HashLines.LIMIT / plan.shardCount));
+  const lines = Array.from({ length: plan.shardCount }, (_, k) => new HashLines(createHash('sha256').update(`${planFingerprint}\n${plan.name}\n${k}`), limit));
+  plan.inputs.forEach((input, i) => lines[plan.shardOf[i] as number]?.add(`\n${input.relPath}\t${input.size}`));
+  return lines.map((l) => l.flush().digest('hex'));
+}
+
+/**
+ * Feeds a hash many short strings as a few long ones: the digest is the same (a hash of the
+ * concatenation), but one `update` per input cost ~8 ms per 5,000 inputs on the start path,
+ * mostly crossing into native code. Pending text stays bounded, so memory does not grow with inputs.
+ */
+class HashLines {
+  static readonly LIMIT = 65_536;
+  private pending = '';
+  constructor(private readonly hash: Hash, private readonly limit: number) {}
+
+  add(line: string): void {
+    this.pending += line;
+    if (this.pending.length >= this.limit) this.flush();
+  }
+
+  /** Hashes what is pending and returns the hash. */
+  flush(): Hash {
+    if (this.pending !== '') this.hash.update(this.pending);
+    this.pending = '';
+    return this.hash;
+  }
 }

@@ -2,10 +2,11 @@
 import { readdir as readdirCallback, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import fg from 'fast-glob';
+import type { Entry as GlobEntry } from 'fast-glob';
 import { InputError } from '../errors.js';
 import { identifyUnsupported, sniffFormat } from '../image/index.js';
 import { compareCodeUnits } from '../runtime/compare.js';
+import { walkTree, type ListedEntry } from './walk.js';
 
 /** Extensions taken as images without looking at the bytes (compared case-insensitively). */
 export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
@@ -69,24 +70,15 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
   }
   if (!info.isDirectory()) throw new InputError(`${settings.input}: input is not a folder`, { path: settings.input });
 
-  const patterns = settings.include.length > 0 ? [...settings.include] : ['**/*'];
-  const stream = fg.stream(patterns, {
-    cwd: settings.input,
-    dot: false,
-    onlyFiles: false,
-    followSymbolicLinks: settings.followSymlinks,
-    ignore: [...settings.exclude],
-    objectMode: true,
-    suppressErrors: false,
-    fs: { readdir: loopSafeReaddir(settings.input) as unknown as typeof readdirCallback },
-  });
   const entries: Entry[] = [];
   const problems: DiscoveryProblem[] = [];
-  for await (const entry of stream as AsyncIterable<fg.Entry>) {
-    const classified = classifyEntry(entry, settings);
-    if (classified === null) continue;
-    if ('problem' in classified) problems.push(classified);
-    else entries.push(classified);
+  for await (const batch of listEntries(settings)) {
+    for (const entry of batch) {
+      const classified = classifyEntry(entry, settings);
+      if (classified === null) continue;
+      if ('problem' in classified) problems.push(classified);
+      else entries.push(classified);
+    }
   }
   // Sort on paths only, by code units, so the order is the same on every machine and locale.
   entries.sort((a, b) => compareCodeUnits(a.relPath, b.relPath));
@@ -130,6 +122,30 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
   return { images, ignored, problems };
 }
 
+/**
+ * The entries under the input folder. The default walk (no --include, --exclude or
+ * --follow-symlinks) is a plain folder walk; patterns and followed links load fast-glob, on first use.
+ */
+async function* listEntries(settings: DiscoverSettings): AsyncGenerator<readonly ListedEntry[]> {
+  if (settings.include.length === 0 && settings.exclude.length === 0 && !settings.followSymlinks) {
+    yield* walkTree(settings.input);
+    return;
+  }
+  const { default: fg } = await import('fast-glob');
+  const patterns = settings.include.length > 0 ? [...settings.include] : ['**/*'];
+  const stream = fg.stream(patterns, {
+    cwd: settings.input,
+    dot: false,
+    onlyFiles: false,
+    followSymbolicLinks: settings.followSymlinks,
+    ignore: [...settings.exclude],
+    objectMode: true,
+    suppressErrors: false,
+    fs: { readdir: loopSafeReaddir(settings.input) as unknown as typeof readdirCallback },
+  });
+  for await (const entry of stream as AsyncIterable<GlobEntry>) yield [entry];
+}
+
 /** A listed entry that may be an input; `identity` (dev:ino) only when links are followed. */
 interface Entry {
   readonly relPath: string;
@@ -143,7 +159,7 @@ interface Entry {
  * opening a FIFO waits for a writer and reading a device such as /dev/zero never ends.
  * Null for a folder (fast-glob walks it itself).
  */
-function classifyEntry(entry: fg.Entry, settings: DiscoverSettings): Entry | DiscoveryProblem | null {
+function classifyEntry(entry: ListedEntry, settings: DiscoverSettings): Entry | DiscoveryProblem | null {
   const dirent = entry.dirent;
   if (dirent.isDirectory()) return null;
   const relPath = compactString(entry.path);
