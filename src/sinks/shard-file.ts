@@ -1,5 +1,5 @@
 /** One shard file being written: a temp file with a record writer, closed, synced and renamed when complete. */
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { createWriteStream, fdatasync, type WriteStream } from 'node:fs';
 import { RecordWriter, type Compression } from '../record/index.js';
 import { trackTemp, untrackTemp } from '../runtime/publish.js';
@@ -56,11 +56,14 @@ export class ShardFile {
     faultPoint('record');
   }
 
-  /** Closes, syncs and renames the file to `complete`; returns its record count. */
+  /**
+   * Closes the file and renames it to `complete`; returns its record count. The last of its bytes
+   * reach the disk when it is published (Publication.publish syncs every file before any rename):
+   * a kill leaves the page cache intact, which is all a resume needs.
+   */
   async completeAs(complete: string): Promise<number> {
     await this.syncing;
     await this.writer.close();
-    await syncFile(this.tempPath);
     await rename(this.tempPath, complete);
     untrackTemp(this.tempPath);
     return this.writer.records;
@@ -98,14 +101,4 @@ export class ShardFile {
 async function flushBeforeFault(stream: WriteStream): Promise<void> {
   while (stream.writableCorked > 0) stream.uncork();
   while (stream.pending || stream.writableLength > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-/** Flushes a written file to disk, so a full disk shows here and not after the rename. */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

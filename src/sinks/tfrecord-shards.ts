@@ -3,7 +3,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OutputExistsError } from '../errors.js';
 import type { Compression } from '../record/index.js';
-import { makeFolder, untrackTemp } from '../runtime/publish.js';
+import { makeFolder, syncFiles, untrackTemp } from '../runtime/publish.js';
 import { faultPoint } from '../runtime/faults.js';
 import { asParts, type RecordSink, type ShardInfo, type SinkRecord } from './sink.js';
 import { DEFAULT_SHARD_NAMING, type ShardNaming } from './shard-names.js';
@@ -138,7 +138,10 @@ export class TfrecordShardSink implements RecordSink {
    */
   async finish(): Promise<readonly ShardInfo[]> {
     const shards = await this.seal();
-    for (const { from, to } of await this.plannedMoves()) {
+    const moves = await this.plannedMoves();
+    // On disk before any final name points at them (as Publication.publish does).
+    await syncFiles(moves.map((move) => move.from));
+    for (const { from, to } of moves) {
       await rename(from, to);
       faultPoint('rename');
     }
