@@ -6,14 +6,30 @@ import type { Feature, Features } from './example.js';
 const BY_REFERENCE_BYTES = 4096;
 const encoder = new TextEncoder();
 
+/**
+ * The small bytes between large parts, gathered here and copied out once per part. Shared by every
+ * record (encoding is synchronous, so one record at a time); gathering them in a JS array of numbers
+ * instead allocated ~10 KB of heap per record.
+ */
+let scratch = new Uint8Array(16 * 1024);
+
 /** Builds protobuf wire bytes into small chunks, with large values kept as separate parts. */
 class PartsWriter {
   readonly parts: Uint8Array[] = [];
-  private small: number[] = [];
+  /** Small bytes gathered in `scratch` since the last flush. */
+  private used = 0;
   length = 0;
 
+  private reserve(n: number): void {
+    if (this.used + n <= scratch.length) return;
+    const bigger = new Uint8Array(Math.max(scratch.length * 2, this.used + n));
+    bigger.set(scratch.subarray(0, this.used));
+    scratch = bigger;
+  }
+
   byte(b: number): void {
-    this.small.push(b);
+    this.reserve(1);
+    scratch[this.used++] = b;
     this.length++;
   }
 
@@ -40,17 +56,21 @@ class PartsWriter {
     if (data.length >= BY_REFERENCE_BYTES) {
       this.flush();
       this.parts.push(data);
-      this.length += data.length;
     } else {
-      for (const b of data) this.small.push(b);
-      this.length += data.length;
+      this.reserve(data.length);
+      scratch.set(data, this.used);
+      this.used += data.length;
     }
+    this.length += data.length;
   }
 
   flush(): void {
-    if (this.small.length > 0) {
-      this.parts.push(Uint8Array.from(this.small));
-      this.small = [];
+    if (this.used > 0) {
+      // A Buffer (from Node's shared slab for small sizes): a stream takes it as is, without wrapping a plain Uint8Array.
+      const part = Buffer.allocUnsafe(this.used);
+      part.set(scratch.subarray(0, this.used));
+      this.parts.push(part);
+      this.used = 0;
     }
   }
 }
