@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { discoverFiles, type DiscoverSettings } from './discover.js';
-import { readManifest, readManifestText, type CellValue, type ColumnType, type ManifestFormat } from './manifest.js';
+import { readManifest, readManifestText, type CellValue, type ColumnType, type ManifestFormat, type ManifestRow } from './manifest.js';
 import type { PlanInput, SplitFraction } from '../dataset/plan.js';
 
 /** One input of a run, whatever its source. */
@@ -126,19 +126,59 @@ function stratumOf(label: CellValue | null): string {
   return label === null || label.type === 'float' ? '' : JSON.stringify(label.values.map(String));
 }
 
+/**
+ * A manifest row as an input, held for the whole run: its `<manifest>:<line>` origin is formed only
+ * when a problem names it, and rows with equal labels share one label cell and stratum string.
+ */
+class ManifestInput implements InputItem {
+  readonly path: string;
+  readonly relPath: string;
+  readonly label: CellValue | null;
+  readonly split: string | null;
+  readonly size: number;
+  readonly extra: ReadonlyMap<string, CellValue>;
+  readonly images: ReadonlyMap<string, { readonly path: string; readonly relPath: string }>;
+  readonly stratum: string;
+  private readonly manifest: string;
+  private readonly line: number;
+
+  constructor(row: ManifestRow, manifest: string, label: CellValue | null, stratum: string) {
+    this.path = row.path;
+    this.relPath = row.relPath;
+    this.label = label;
+    this.split = row.split === null ? null : (SPLIT_FOLDERS[row.split] ?? row.split);
+    // A size from fs.Stats is a heap number; as a small integer it is stored in the object itself.
+    this.size = row.size < 2 ** 31 ? row.size | 0 : row.size;
+    this.extra = row.extra;
+    this.images = row.images;
+    this.stratum = stratum;
+    this.manifest = manifest;
+    this.line = row.line;
+  }
+
+  get className(): null {
+    return null;
+  }
+
+  get origin(): string {
+    return `${this.manifest}:${this.line}`;
+  }
+}
+
 function fromManifest(manifest: Awaited<ReturnType<typeof readManifest>>, kind: string, name: string): Gathered {
-  const inputs: InputItem[] = manifest.rows.map((row) => ({
-    path: row.path,
-    relPath: row.relPath,
-    className: null,
-    label: row.label,
-    split: row.split === null ? null : (SPLIT_FOLDERS[row.split] ?? row.split),
-    size: row.size,
-    extra: row.extra,
-    images: row.images,
-    origin: `${name}:${row.line}`,
-    stratum: stratumOf(row.label),
-  }));
+  // One label cell and stratum per distinct label (float labels are not shared: they rarely repeat).
+  const shared = new Map<string, { readonly label: CellValue; readonly stratum: string }>();
+  const inputs: InputItem[] = manifest.rows.map((row) => {
+    const stratum = stratumOf(row.label);
+    if (row.label === null || row.label.type === 'float') return new ManifestInput(row, name, row.label, stratum);
+    const key = `${row.label.type}:${stratum}`;
+    let same = shared.get(key);
+    if (same === undefined) {
+      same = { label: row.label, stratum };
+      shared.set(key, same);
+    }
+    return new ManifestInput(row, name, same.label, same.stratum);
+  });
   const problems = manifest.problems.map((p) => ({ path: p.path, problem: p.problem, reason: p.reason }));
   const columns = new Map([...manifest.columns].filter(([key]) => key !== 'label'));
   return { inputs, problems, ignored: [], columns, kind };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveConvertOptions } from '../../src/convert/options/options.js';
@@ -25,4 +26,19 @@ test('a folder input is read from the folder joined with its relPath, with its c
   // Destructuring (as the encode stage does) sees the joined path too.
   const { path, relPath } = inputs[0] as (typeof inputs)[number];
   assert.equal(path, join(SAMPLE, relPath));
+});
+
+test('manifest inputs name their row as origin and share the label cell of equal labels', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'img2tfrecord-sources-'));
+  const csv = join(dir, 'm.csv');
+  await writeFile(csv, `path,label\n${['animals/HappyFish.jpg,fish', 'people/concert.jpg,fish', 'graphics/d.png,logo'].map((row) => join(SAMPLE, row)).join('\n')}\n`);
+  const { inputs } = await gatherInputs(resolveConvertOptions({ manifest: csv, output: join(dir, 'out') }));
+  assert.deepEqual(inputs.map((i) => i.origin), [`${csv}:2`, `${csv}:3`, `${csv}:4`]);
+  assert.deepEqual(inputs.map((i) => i.label), [
+    { type: 'bytes', values: ['fish'] }, { type: 'bytes', values: ['fish'] }, { type: 'bytes', values: ['logo'] },
+  ]);
+  assert.equal(inputs[0]?.label, inputs[1]?.label);
+  assert.deepEqual(inputs.map((i) => i.stratum), ['["fish"]', '["fish"]', '["logo"]']);
+  assert.deepEqual(inputs.map((i) => [i.className, i.path, i.size]), await Promise.all(inputs.map(async (i) => [null, i.path, (await stat(i.path)).size])));
+  assert.equal(inputs[0]?.path, join(SAMPLE, 'animals/HappyFish.jpg'));
 });
