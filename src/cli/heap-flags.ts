@@ -9,7 +9,8 @@ import { setFlagsFromString } from 'node:v8';
  *   live. Kept at its starting size, the run's peak no longer depends on its length.
  * - `--heap-growing-percent=50`: after a full collection the old space may grow to 1.5x what was
  *   live, not V8's 2-4x; what is live grows with the input list, so the slack did too.
- * CPU time of a 5,000-file pass-through was unchanged within noise (medians of 5: 2.05 -> 2.10 s).
+ * Cost: more, smaller scavenges; CPU time of a 5,000-file pass-through rose by 0-5 % (alternated
+ * medians of 5-7 on a machine at load 3-9: 2.05 -> 2.10 s, 2.40 -> 2.46 s), within its noise.
  */
 export const HEAP_FLAGS: readonly string[] = Object.freeze(['--semi-space-growth-factor=1', '--heap-growing-percent=50']);
 
