@@ -39,7 +39,7 @@ export interface Job {
   readonly settings: ConvertSettings;
   /** Where the inputs came from (summary `source`) and the files left out on purpose. */
   readonly gathered: Pick<Gathered, 'kind' | 'ignored'>;
-  /** The usable inputs in gathered order, each with its label. */
+  /** The usable inputs in gathered order, each with its label (the work items of {@link owned}, and those of shards other workers own). */
   readonly inputs: readonly LabelledInput[];
   /** Up-front problems: manifest rows, unknown labels. */
   readonly problems: readonly SkippedFile[];

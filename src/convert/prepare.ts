@@ -3,7 +3,7 @@ import { ImageError, InvalidOptionError, StrictModeError, UsageError } from '../
 import { createLabelResolver, readLabelFile, type LabelMap, type LabelResolver } from '../dataset/labels.js';
 import { planShards, type SplitPlan } from '../dataset/plan.js';
 import { gatherInputs, type Gathered, type InputItem } from '../inputs/sources.js';
-import { planOwnership, type ShardOwnership } from '../scale/slices.js';
+import { planOwnership } from '../scale/slices.js';
 import { summaryFileName, workerSummaryFile, type SkippedFile } from '../summary/summary.js';
 import { describeSettings, fingerprintPlan } from './fingerprint.js';
 import { describeDetection, prepareDetection, type PreparedDetection } from './detection.js';
@@ -49,16 +49,18 @@ export async function prepareJob(settings: ConvertSettings): Promise<Job> {
   const labelMap = od === null ? labels.map : null;
   // Global shard numbering across splits: worker I of N writes the shards whose number mod N is I.
   const ownership = planOwnership(plans, worker);
+  const work = planWork(plans, inputs, od);
   return {
     settings,
     gathered: { kind: gathered.kind, ignored },
-    inputs,
+    inputs: work.inputs,
     problems,
     labelMap,
     detection: od?.detection ?? null,
     plans,
     ownership,
-    owned: ownedWork(plans, inputs, ownership, od),
+    // Without a worker slice every shard is this process's: the one list serves both.
+    owned: worker === null ? work.planned : work.planned.filter((item) => ownership.owns(item.plan.name, item.shard)),
     fingerprint: fingerprintPlan(described, od === null ? labels.map : od.detection.prepared.labelMap, plans),
     described,
     summaryFile: worker === null ? summaryFileName(settings.prefix) : workerSummaryFile(worker.index, worker.count, settings.prefix),
@@ -79,19 +81,24 @@ function labelInputs(gathered: Gathered, labels: LabelResolver): { inputs: Label
   return { inputs, problems };
 }
 
-/** The work items of the shards this process owns, in output order. */
-function ownedWork(plans: readonly SplitPlan<InputItem>[], inputs: readonly LabelledInput[], ownership: ShardOwnership, od: PreparedDetection | null): WorkItem[] {
+/**
+ * One work item per input, held for the whole run: in output order (plan by plan), and the same
+ * objects in gathered order, which also serve as the job's labelled inputs (a `WorkItem` is one),
+ * so a run keeps a single small object per input rather than an input, a label pair and a work item.
+ */
+function planWork(plans: readonly SplitPlan<InputItem>[], inputs: readonly LabelledInput[], od: PreparedDetection | null): { planned: WorkItem[]; inputs: WorkItem[] } {
   const labelOf = new Map(inputs.map((i) => [i.input, i.label]));
-  const work: WorkItem[] = [];
+  const workOf = new Map<InputItem, WorkItem>();
+  const planned: WorkItem[] = [];
   for (const plan of plans) {
     for (const [i, input] of plan.inputs.entries()) {
-      const shard = plan.shardOf[i] as number;
-      if (!ownership.owns(plan.name, shard)) continue;
-      const item: WorkItem = { plan, input, shard, label: labelOf.get(input) as LabelledInput['label'] };
-      work.push(od === null ? item : { ...item, annotation: od.annotationOf.get(input) ?? null });
+      const item: WorkItem = { plan, input, shard: plan.shardOf[i] as number, label: labelOf.get(input) as LabelledInput['label'] };
+      const work = od === null ? item : { ...item, annotation: od.annotationOf.get(input) ?? null };
+      planned.push(work);
+      workOf.set(input, work);
     }
   }
-  return work;
+  return { planned, inputs: inputs.map((i) => workOf.get(i.input) as WorkItem) };
 }
 
 /**

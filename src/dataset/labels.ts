@@ -211,14 +211,26 @@ export function createLabelResolver(inputs: readonly LabelledSource[], fixed: La
     return resolved;
   };
   const labelsPath = settings.labels ?? '';
+  const unlabelled: ResolvedLabel = { label: null, text: null, classes: [] };
+  // Manifest rows repeat a few labels many times: each distinct label cell is resolved once and
+  // shared, not built again (features, arrays, a buffer) for each of tens of thousands of rows.
+  const byCell = new Map<string, ResolvedLabel | string>();
+  const ofCell = (cell: Exclude<LabelCell, { type: 'float' }>): ResolvedLabel | string => {
+    const key = `${cell.type}:${JSON.stringify(cell.values.map(String))}`;
+    let resolved = byCell.get(key);
+    if (resolved === undefined) {
+      resolved = cell.type === 'bytes' ? resolveNames(cell.values, idOf, labelsPath) : resolveIds(cell.values, nameOf, fixed !== null, named, labelsPath);
+      byCell.set(key, resolved);
+    }
+    return resolved;
+  };
   return {
     map,
     resolve: (input) => {
       if (input.className !== null) return ofClass(input.className);
       const cell = input.label;
-      if (cell === null) return { label: null, text: null, classes: [] };
-      if (cell.type === 'bytes') return resolveNames(cell.values, idOf, labelsPath);
-      if (cell.type === 'int64') return resolveIds(cell.values, nameOf, fixed !== null, named, labelsPath);
+      if (cell === null) return unlabelled;
+      if (cell.type !== 'float') return ofCell(cell);
       return { label: floatFeature(...cell.values), text: null, classes: [] };
     },
   };

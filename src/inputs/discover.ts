@@ -15,10 +15,8 @@ export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
 ]);
 const IMAGE_EXTENSION_SET = new Set(IMAGE_EXTENSIONS);
 
-/** One file found under the input folder. */
+/** One file found under the input folder (read from `join(input, relPath)`: no path string is kept per file). */
 export interface DiscoveredFile {
-  /** Absolute (or input-joined) path to read from. */
-  readonly path: string;
   /** Path relative to the input folder with `/` separators: the record's `image/filename`. */
   readonly relPath: string;
   /** The top-level folder the file sits under (its class), or null for a file at the root. */
@@ -97,7 +95,6 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     }
   }
   for (const { relPath, symlink, size, identity } of entries) {
-    const path = compactString(join(settings.input, relPath));
     if (symlink) {
       ignored.push({ relPath, reason: 'symbolic link (pass --follow-symlinks to follow)' });
       continue;
@@ -109,7 +106,7 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     }
     if (identity !== null) firstPathOf.set(identity, relPath);
     const ext = extname(relPath).slice(1).toLowerCase();
-    if (!IMAGE_EXTENSION_SET.has(ext) && !(await looksLikeImage(path, relPath))) {
+    if (!IMAGE_EXTENSION_SET.has(ext) && !(await looksLikeImage(join(settings.input, relPath), relPath))) {
       ignored.push({ relPath, reason: ext === '' ? 'not an image (no extension)' : `not an image (.${ext})` });
       continue;
     }
@@ -117,7 +114,7 @@ export async function discoverFiles(settings: DiscoverSettings): Promise<Discove
     const top = slash === -1 ? null : relPath.slice(0, slash);
     // One string per class folder, not one per file.
     if (top !== null && !topDirs.has(top)) topDirs.set(top, top);
-    images.push({ path, relPath, topDir: top === null ? null : (topDirs.get(top) as string), size });
+    images.push({ relPath, topDir: top === null ? null : (topDirs.get(top) as string), size });
   }
   return { images, ignored, problems };
 }

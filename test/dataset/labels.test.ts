@@ -122,3 +122,24 @@ test('label resolver: class folders share one resolved label; names, ids and flo
   const float = ids.resolve({ className: null, label: { type: 'float', values: [0.5] } });
   assert.deepEqual(typeof float === 'string' ? float : [float.label?.kind, float.classes], ['float', []]);
 });
+
+test('manifest rows with equal labels share one resolved label; other labels and unknown ones stay apart', () => {
+  const rows = [
+    { className: null, label: { type: 'bytes' as const, values: ['cat'] } },
+    { className: null, label: { type: 'bytes' as const, values: ['cat'] } },
+    { className: null, label: { type: 'bytes' as const, values: ['dog'] } },
+    { className: null, label: { type: 'bytes' as const, values: ['cat', 'dog'] } },
+  ];
+  const labels = createLabelResolver(rows, { names: ['cat', 'dog'], ids: null }, { labelOffset: 0, labels: 'l.txt' });
+  const [a, b, c, d] = rows.map((row) => labels.resolve(row));
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+  assert.deepEqual(c, { label: { kind: 'int64', values: [1n] }, text: { kind: 'bytes', values: [new TextEncoder().encode('dog')] }, classes: ['dog'] });
+  assert.deepEqual((d as Exclude<typeof d, string | undefined>).classes, ['cat', 'dog']);
+  const unknown = labels.resolve({ className: null, label: { type: 'bytes', values: ['fish'] } });
+  assert.equal(unknown, 'label "fish" is not in the label list l.txt');
+  const ids = createLabelResolver([], null, { labelOffset: 0, labels: null });
+  const one = ids.resolve({ className: null, label: { type: 'int64', values: [3n] } });
+  assert.equal(ids.resolve({ className: null, label: { type: 'int64', values: [3n] } }), one);
+  assert.notEqual(ids.resolve({ className: null, label: { type: 'int64', values: [4n] } }), one);
+});
