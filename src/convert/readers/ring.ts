@@ -5,11 +5,13 @@ import type { EncodedImage, ImageSettings } from '../../image/index.js';
 import type { Schema } from '../../dataset/schema.js';
 
 /**
- * Bytes of each worker's shared ring. It must hold more than the records the main thread keeps
- * until a write completes (two write batches of 4 MiB, each overrun by at most one file of
- * {@link MAX_RING_FILE_BYTES}), or a worker would wait for room only a later file frees.
+ * Bytes of each worker's shared ring: the files in flight and those the main thread holds until a
+ * write completes (its share of two 4 MiB write batches). When the ring is full of records the main
+ * thread cannot write before the file it waits for, the worker reads that file into a buffer of its
+ * own (see the worker's allocate), so a small ring costs speed, never a hang. 8 MiB measured as fast
+ * as 16 on 5,000 files, with 10-15 MiB less RSS (both rings are touched over a run).
  */
-export const RING_BYTES = 16 * 1024 * 1024;
+export const RING_BYTES = 8 * 1024 * 1024;
 /** Leases a ring can have out at once (one flag each). */
 export const RING_SLOTS = 4096;
 /** Regions start on this boundary. */
@@ -22,8 +24,11 @@ export const MAX_RING_FILE_BYTES = 2 * 1024 * 1024;
  */
 export const RECORD_ROOM_BEFORE = 1024;
 export const RECORD_ROOM_AFTER = 2048;
-/** Replies a worker gathers before it posts them (one message per this many files). */
-export const REPLY_BATCH = 8;
+/**
+ * Replies a worker gathers before it posts them (one message per this many files), unless the main
+ * thread waits for one of them (its `wanted` cell), which posts them at once.
+ */
+export const REPLY_BATCH = 32;
 /** Milliseconds between a waiting worker's checks of {@link CONTROL.wanted} (a wake-up can be missed in a race). */
 export const RING_WAIT_SLICE_MS = 50;
 

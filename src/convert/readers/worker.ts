@@ -203,7 +203,9 @@ async function readPlan(plan: ReadPlan): Promise<void> {
     // Not `replies.push(await ...)`: that takes the array before readOne, whose wait for room may post and replace it.
     const reply = await readOne(plan.ids[i] as number, path, plan.records[i] ?? null, flush);
     replies.push(reply);
-    if (replies.length >= REPLY_BATCH) flush();
+    // The main thread waits for a file in this batch (or one already posted): post it now.
+    const wanted = Atomics.load(freed, RING_SLOTS + CONTROL.wanted);
+    if (replies.length >= REPLY_BATCH || (wanted !== -1 && wanted <= reply.id)) flush();
   }
   flush();
 }
