@@ -46,6 +46,19 @@ async function hashDir(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
+test('--sha256 adds image/key/sha256, the hex SHA-256 of the stored bytes, on the read workers (--jobs 2) and the main thread (--jobs 1) alike', async () => {
+  for (const jobs of [1, 2]) {
+    const out = await tempDir();
+    const summary = await convert({ input: SAMPLE, output: out, sha256: true, jobs });
+    const examples = (await readAll(out))[0]?.examples ?? [];
+    assert.equal(examples.length, summary.records);
+    for (const e of examples) {
+      const source = await readFile(join(SAMPLE, text(e.features['image/filename'])));
+      assert.equal(text(e.features['image/key/sha256']), createHash('sha256').update(source).digest('hex'), `--jobs ${jobs}`);
+    }
+  }
+});
+
 test('pass-through convert stores every sample byte for byte with the Inception keys', async () => {
   const out = await tempDir();
   const summary = await convert({ input: SAMPLE, output: out });
@@ -66,7 +79,8 @@ test('pass-through convert stores every sample byte for byte with the Inception 
     const stored = f['image/encoded'];
     assert.ok(stored?.kind === 'bytes');
     assert.ok(Buffer.from(stored.values[0] as Uint8Array).equals(source), `${rel} stored unchanged`);
-    assert.equal(text(f['image/key/sha256']), createHash('sha256').update(source).digest('hex'));
+    // As build_image_data.py: no image/key/sha256 unless asked for (--sha256).
+    assert.equal(f['image/key/sha256'], undefined);
     const cls = rel.split('/')[0] as string;
     assert.equal(text(f['image/class/text']), cls);
     assert.equal(int(f['image/class/label']), BigInt(summary.labels.indexOf(cls)));

@@ -75,3 +75,12 @@ test('existing checks keep their messages after the split into resolvers', () =>
   const caffe = resolveConvertOptions({ ...base, target: 'caffe-lmdb' });
   assert.deepEqual([caffe.image.encode, caffe.image.layout, caffe.image.channelOrder, caffe.image.channels], ['raw', 'chw', 'bgr', 3]);
 });
+
+test('image/key/sha256 is written with --sha256 and in annotation runs, left out otherwise; a non-boolean is refused', () => {
+  const keeps = (options: Partial<ConvertOptions>): boolean => !resolveConvertOptions({ input: 'in', output: 'out', ...options } as ConvertOptions).schema.drops.has('image/key/sha256');
+  assert.equal(keeps({}), false);
+  assert.equal(keeps({ sha256: true }), true);
+  assert.equal(keeps({ annotations: 'boxes.json' }), true);
+  assert.equal(keeps({ sha256: true, dropKeys: ['image/key/sha256'] }), false);
+  assert.throws(() => resolveConvertOptions({ input: 'in', output: 'out', sha256: 'yes' as unknown as boolean }), /Expected boolean for sha256 but received "yes"/);
+});

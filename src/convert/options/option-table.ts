@@ -110,6 +110,8 @@ export const CONVERT_OPTION_TABLE = {
   schema: { flag: '--schema <name>', help: 'feature keys: inception (default), mnist (height, width, depth, label, image_raw; implies --encode raw), tfds (image, label, image/filename)', group: 'dataset', library: true, choices: ['inception', 'mnist', 'tfds'], default: 'inception', value: declareType<SchemaName>() },
   /** Key renames 'from=to', applied after the schema. */
   keys: { flag: '--key <from=to>', help: 'rename a feature key (repeatable)', group: 'dataset', library: true, repeatable: true, value: declareType<readonly string[]>() },
+  /** Also write image/key/sha256 (hex SHA-256 of the stored bytes) in classification records; annotation runs always do. */
+  sha256: { flag: '--sha256', help: 'also write image/key/sha256, the hex SHA-256 of the stored bytes (object-detection runs always do, as the OD API does; off otherwise: hashing costs 15-20 % of a pass-through)', group: 'dataset', library: true, value: declareType<boolean>() },
   /** Keys to leave out. */
   dropKeys: { flag: '--drop-key <key>', help: 'leave a feature key out (repeatable)', group: 'dataset', library: true, repeatable: true, value: declareType<readonly string[]>() },
   /** File with one class name per line, fixing the label order. */

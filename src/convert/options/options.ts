@@ -113,7 +113,7 @@ export function resolveConvertOptions(options: ConvertOptions): ConvertSettings 
   if (typeof options !== 'object' || options === null) throw invalidParameterError('options', 'object', options);
   const { output } = options;
   const sources = resolveSources(options);
-  const schema = resolveSchema(resolveSchemaName(options), options.keys ?? [], options.dropKeys ?? []);
+  const schema = resolveSchema(resolveSchemaName(options), options.keys ?? [], [...options.dropKeys ?? [], ...unwantedKeys(options)]);
   const caffe = resolveCaffe(options, resolveSchemaImage(options, schema), output);
   const scale = resolveScale(options, caffe.target, output);
   const labelMap = options.labelMap ?? CONVERT_OPTION_TABLE.labelMap.default;
@@ -170,6 +170,19 @@ function resolveSources(options: ConvertOptions) {
     imageColumns: freezeList(options.imageColumns),
     inputList: options.inputList === undefined ? null : freezeList(options.inputList),
   };
+}
+
+/**
+ * Keys left out unless asked for: image/key/sha256 in a classification run without --sha256. TensorFlow's
+ * build_image_data.py writes no such key; the Object Detection API's converters do, so an
+ * annotation run keeps it. Hashing every file cost 15-20 % of a pass-through run's CPU (issue 16,
+ * bench/README.md), and issue 16 asks for it off by default unless the speed targets hold with it.
+ * A `--key image/key/sha256=...` rename also keeps it (the drop names the key's own name).
+ */
+function unwantedKeys(options: ConvertOptions): string[] {
+  const sha256 = options.sha256 ?? false;
+  if (typeof sha256 !== 'boolean') throw invalidParameterError('sha256', 'boolean', sha256);
+  return sha256 || options.annotations !== undefined ? [] : ['image/key/sha256'];
 }
 
 /** The schema, which --tfds-name implies. */
