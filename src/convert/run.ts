@@ -152,23 +152,30 @@ async function writeRecords(
   }
 }
 
+/** The least `--jobs` at which pass-through reads on worker threads (see {@link startReadWorkers}). */
+export const MIN_JOBS_FOR_READ_WORKERS = 3;
+
 /**
  * The read workers of a pass-through run into TFRecords (no decode, the stock image stage) at
- * `--jobs` 2 or more, started before discovery so that their start-up (loading their modules,
- * ~50-100 ms each) overlaps the main thread's; null for any other run. `--jobs` workers read each
- * file into shared memory, digest it there (SHA-256, CRC-32C, the TensorFlow verdict) and build
- * its record when the bytes are stored as they are, while the main thread frames and writes the
- * records in order. At `--jobs 1` (one core) the main thread does it all, as it does for a
- * decoding run, where libvips is the work and runs on its own threads.
+ * `--jobs` 3 or more, started before discovery so that their start-up (loading their modules,
+ * ~50-100 ms each) overlaps the main thread's; null for any other run. `--jobs` N means N cores,
+ * the main thread one of them: N - 1 workers read each file into shared memory, digest it there
+ * (SHA-256, CRC-32C, the TensorFlow verdict) and build its record when the bytes are stored as
+ * they are, while the main thread frames and writes the records in order.
+ *
+ * Below 3 the main thread does it all, as it does for a decoding run (where libvips is the work
+ * and runs on its own threads): on 2 cores, measured on 5,000 files (bench/README.md), a worker
+ * costs about as much CPU in start-up, messages and hand-offs as it takes off the main thread
+ * (1.6-1.8 s wall and 2.4-2.9 s CPU with workers, 1.6-1.7 s and 1.7-2.2 s without), and 60 MiB.
  *
  * @example
  * const readers = startReadWorkers(settings, hooks);
  */
 export function startReadWorkers(settings: ConvertSettings, hooks: ConvertHooks): ReadWorkerPool | null {
   const passThrough = !needsDecode(settings.image) && settings.image.validate !== 'decode';
-  if (!passThrough || settings.jobs < 2 || hooks.loadImage !== undefined || settings.target !== 'tfrecord') return null;
+  if (!passThrough || settings.jobs < MIN_JOBS_FOR_READ_WORKERS || hooks.loadImage !== undefined || settings.target !== 'tfrecord') return null;
   const sha256 = writesCanonicalKey(settings.schema, 'image/key/sha256');
-  return new ReadWorkerPool(settings.jobs, { sha256, image: settings.image, schema: settings.schema });
+  return new ReadWorkerPool(settings.jobs - 1, { sha256, image: settings.image, schema: settings.schema });
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

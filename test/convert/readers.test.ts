@@ -112,16 +112,41 @@ test('ReadWorkerPool rejects a missing file with ENOENT, a FIFO as not-a-regular
   }
 });
 
-test('convert writes the same shards with read workers (--jobs 2, 3) as on the main thread alone (--jobs 1)', async () => {
+test('convert writes the same shards with read workers (--jobs 3, 4) as on the main thread alone (--jobs 1, 2)', async () => {
   const { convert } = await import('../../src/convert/convert.js');
   const dir = mkdtempSync(join(tmpdir(), 'readers-convert-'));
   const shardsOf = (out: string): string[] => readdirSync(out).filter((n) => n.endsWith('.tfrecord')).sort().map((n) => sha(readFileSync(join(out, n))));
   const one = await convert({ input: SAMPLE, output: join(dir, 'jobs-1'), shards: 2, jobs: 1 });
   const expected = shardsOf(join(dir, 'jobs-1'));
-  for (const jobs of [2, 3]) {
+  for (const jobs of [2, 3, 4]) {
     const summary = await convert({ input: SAMPLE, output: join(dir, `jobs-${jobs}`), shards: 2, jobs });
     assert.equal(summary.records, one.records);
     assert.deepEqual(summary.skipped, one.skipped);
     assert.deepEqual(shardsOf(join(dir, `jobs-${jobs}`)), expected, `--jobs ${jobs}`);
   }
+});
+
+test('with read workers (--jobs 3), every kind of input ends as at --jobs 1: transcodes, broken files, a FIFO: the same records, skips and shards', async () => {
+  const { convert } = await import('../../src/convert/convert.js');
+  const { cp, rm: remove } = await import('node:fs/promises');
+  const dir = mkdtempSync(join(tmpdir(), 'readers-kinds-'));
+  const input = join(dir, 'in');
+  await cp(fileURLToPath(new URL('../../fixtures/images/', import.meta.url)), input, { recursive: true });
+  execFileSync('mkfifo', [join(input, 'broken', 'pipe.jpg')]);
+  const results = [];
+  for (const jobs of [1, 3]) {
+    const out = join(dir, `jobs-${jobs}`);
+    const summary = await convert({ input, output: out, jobs, sha256: true });
+    const shards = readdirSync(out).filter((n) => n.endsWith('.tfrecord')).sort().map((n) => sha(readFileSync(join(out, n))));
+    results.push({ summary, shards });
+  }
+  const [one, three] = results as [(typeof results)[number], (typeof results)[number]];
+  assert.ok(one.summary.records > 20 && one.summary.skipped >= 7, `records ${one.summary.records}, skipped ${one.summary.skipped}`);
+  assert.equal(one.summary.found, one.summary.records + one.summary.skipped + one.summary.ignored);
+  assert.deepEqual(three.summary.skipped, one.summary.skipped);
+  assert.deepEqual(three.summary.records, one.summary.records);
+  assert.deepEqual(three.summary.errors, one.summary.errors);
+  assert.deepEqual(three.summary.transcoded, one.summary.transcoded);
+  assert.deepEqual(three.shards, one.shards);
+  await remove(dir, { recursive: true, force: true });
 });
