@@ -1,10 +1,10 @@
 /** The run stage: open the target, encode each owned input (bounded, in order), write its record, finish the target. */
 import { rmdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { InterruptedError, StrictModeError } from '../errors.js';
+import { Img2TfrecordError, ImageError, InterruptedError, StrictModeError } from '../errors.js';
 import { FRAME_OVERHEAD_BYTES } from '../record/index.js';
 import { configureImageConcurrency, loadImage, needsDecode } from '../image/index.js';
-import { limitConcurrency, mapOrdered, stopOnAbort } from '../runtime/ordered.js';
+import { limitConcurrency, mapOrdered, retryAlone, stopOnAbort } from '../runtime/ordered.js';
 import { Publication, toOutputError } from '../runtime/publish.js';
 import { ReadBufferPool } from '../runtime/read-pool.js';
 import { refreshFaults } from '../runtime/faults.js';
@@ -140,6 +140,8 @@ async function writeRecords(
     configureImageConcurrency(ops, settings.jobs);
     load = limitConcurrency(load, ops);
   }
+  // A libvips failure is decoded again alone, so its reason in dataset.json is the same at any --jobs.
+  load = retryAlone(load, isLibvipsFailure);
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
   const encode = createEncoder({ settings, target, loadImage: load, pool, readers, signal: hooks.signal, detection: job.detection });
@@ -176,6 +178,16 @@ export function startReadWorkers(settings: ConvertSettings, hooks: ConvertHooks)
   if (!passThrough || settings.jobs < MIN_JOBS_FOR_READ_WORKERS || hooks.loadImage !== undefined || settings.target !== 'tfrecord') return null;
   const sha256 = writesCanonicalKey(settings.schema, 'image/key/sha256');
   return new ReadWorkerPool(settings.jobs - 1, { sha256, image: settings.image, schema: settings.schema });
+}
+
+/**
+ * Whether an image stage error came from libvips (sharp's error, the cause of our ImageError), whose
+ * message depends on what else libvips ran at the time; not a time or pixel limit (a retry would
+ * only wait or refuse again).
+ */
+function isLibvipsFailure(error: unknown): boolean {
+  if (!(error instanceof ImageError) || error.problem === 'too-slow' || error.problem === 'too-many-pixels') return false;
+  return error.cause instanceof Error && !(error.cause instanceof Img2TfrecordError);
 }
 
 /** Counts a written record into its shard's fragment: records, transcodes, notes, keys, classes (and image kinds for TFDS). */

@@ -142,3 +142,49 @@ export function limitConcurrency<A extends unknown[], R>(fn: (...args: A) => Pro
     }
   };
 }
+
+/**
+ * Wraps an async function so that a call failing with an error `retryable` accepts runs once more
+ * alone: once every call in progress has finished, with new calls held until it ends. For a library
+ * with process-wide error state, libvips' error buffer: a failing operation's message is whatever
+ * that buffer holds when it fails, which other operations running at the same time fill or clear,
+ * so the same file failed with different reasons at different `--jobs`. Run alone, its message is
+ * its own. The retry's outcome (success or error) is the call's.
+ *
+ * @example
+ * const decode = retryAlone((bytes: Buffer) => sharp(bytes).toBuffer(), (error) => error instanceof Error);
+ */
+export function retryAlone<A extends unknown[], R>(fn: (...args: A) => Promise<R>, retryable: (error: unknown) => boolean): (...args: A) => Promise<R> {
+  let running = 0;
+  /** Settles when the retry in progress ends; null when none is. */
+  let alone: Promise<void> | null = null;
+  const idle: Array<() => void> = [];
+  const leave = (): void => {
+    running--;
+    if (running === 0) for (const wake of idle.splice(0)) wake();
+  };
+  return async (...args: A): Promise<R> => {
+    while (alone !== null) await alone;
+    running++;
+    try {
+      return await fn(...args);
+    } catch (error) {
+      if (!retryable(error)) throw error;
+    } finally {
+      leave();
+    }
+    // One retry at a time; each waits for the calls in progress, while new calls wait for it.
+    while (alone !== null) await alone;
+    let end = (): void => undefined;
+    alone = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    try {
+      while (running > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      return await fn(...args);
+    } finally {
+      alone = null;
+      end();
+    }
+  };
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { limitConcurrency, mapOrdered, stopOnAbort } from '../../src/runtime/ordered.js';
+import { limitConcurrency, mapOrdered, retryAlone, stopOnAbort } from '../../src/runtime/ordered.js';
 
 test('mapOrdered keeps source order whatever the completion order', async () => {
   const input = Array.from({ length: 50 }, (_, i) => i);
@@ -122,4 +122,36 @@ test('limitConcurrency runs at most limit calls at once, starts waiters in call 
   const again = await Promise.all([work(8), work(9)]);
   assert.deepEqual(again, [80, 90]);
   assert.equal(running, 0);
+});
+
+test('retryAlone runs a retryable failure again with nothing else running, holds new calls until it ends, and passes other outcomes through', async () => {
+  let active = 0;
+  const log: string[] = [];
+  const tries = new Map<string, number>();
+  const work = retryAlone(async (name: string, ms: number): Promise<string> => {
+    active++;
+    const attempt = (tries.get(name) ?? 0) + 1;
+    tries.set(name, attempt);
+    log.push(`${name}#${attempt} start with ${active} running`);
+    await sleep(ms);
+    active--;
+    if (name.startsWith('bad')) throw new Error(`${name} failed on try ${attempt} (alone: ${attempt === 2 ? active === 0 : 'n/a'})`);
+    if (name.startsWith('fatal')) throw new TypeError(name);
+    return name;
+  }, (error) => error instanceof Error && !(error instanceof TypeError));
+  const bad = assert.rejects(work('bad', 5), /bad failed on try 2 \(alone: true\)/);
+  const slow = work('slow', 40);
+  const fatal = assert.rejects(work('fatal', 1), TypeError);
+  await sleep(10);
+  // Started while the retry of 'bad' waits for 'slow': held until the retry ends.
+  const late = work('late', 1);
+  await bad;
+  assert.equal(await slow, 'slow');
+  await fatal;
+  assert.equal(await late, 'late');
+  assert.equal(tries.get('fatal'), 1, 'a non-retryable error is not retried');
+  assert.equal(tries.get('slow'), 1);
+  const retry = log.findIndex((line) => line.startsWith('bad#2'));
+  assert.equal(log[retry], 'bad#2 start with 1 running', 'the retry runs alone');
+  assert.ok(log.findIndex((line) => line.startsWith('late#1')) > retry, 'a call made meanwhile starts after the retry');
 });
