@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convert } from '../../src/convert/convert.js';
-import { loadLmdb } from '../../src/caffe/lmdb-module.js';
+import { lmdbSkipReason } from '../caffe/lmdb-helpers.js';
 import { SCHEMA_NAMES } from '../../src/dataset/schema.js';
 import { runCliInProcess as runInProcess } from '../helpers/cli.js';
 
@@ -124,10 +124,9 @@ test('inspect --spec on our own outputs: every schema, plain, GZIP and ZLIB, fro
 });
 
 test('inspect --spec on a Caffe LMDB folder: listed as LMDB, no TFRecordDataset, the datum features described', async (t) => {
-  try {
-    loadLmdb();
-  } catch (error) {
-    t.skip(`node-lmdb (optional dependency) unavailable: ${(error as Error).message}`);
+  const missing = lmdbSkipReason();
+  if (missing !== false) {
+    t.skip(missing);
     return;
   }
   const out = await mkdtemp(join(tmpdir(), 'cli-spec-lmdb-'));

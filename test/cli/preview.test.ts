@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { convert } from '../../src/convert/convert.js';
-import { loadLmdb } from '../../src/caffe/lmdb-module.js';
+import { lmdbSkipReason } from '../caffe/lmdb-helpers.js';
 import { bytesFeature, encodeExample, floatFeature, int64Feature } from '../../src/example/index.js';
 import { frameRecordToBuffer } from '../../src/record/index.js';
 import { BOX_PALETTE, probeTextRendering } from '../../src/read/preview.js';
@@ -103,10 +103,9 @@ test('preview on GZIP shards, a Caffe LMDB folder and golden files', async (t) =
   const mnist = await runInProcess(['preview', join(GOLDEN, 'tfx_mnist_1000.tfrecord'), '-o', join(dir, 'mnist.png'), '--raw-shape', '28,28,1', '--per-class', '1', '--count', '20', '--size', '28']);
   assert.equal(mnist.code, 0, mnist.stderr);
   assert.match(mnist.stderr, /: 10 records in 4x3 tiles/, 'one record of each of the 10 digits');
-  try {
-    loadLmdb();
-  } catch (error) {
-    t.diagnostic(`LMDB case skipped: node-lmdb unavailable: ${(error as Error).message}`);
+  const missing = lmdbSkipReason();
+  if (missing !== false) {
+    t.diagnostic(`LMDB case skipped: ${missing}`);
     return;
   }
   const lmdb = await runInProcess(['preview', await sampleOutput({ target: 'caffe-lmdb', resize: { width: 16, height: 16 }, fit: 'fill' }), '-o', join(dir, 'lmdb.png'), '--size', '32']);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readExamples } from '../../src/read/examples.js';
 import { convert } from '../../src/convert/convert.js';
-import { loadLmdb } from '../../src/caffe/lmdb-module.js';
+import { lmdbSkipReason } from '../caffe/lmdb-helpers.js';
 import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/index.js';
 import {
   previewClassOf,
@@ -117,10 +117,9 @@ test('golden: the raccoon records load through the two-pass reader and render wi
 });
 
 test('LMDB: Caffe raw datums (CHW, BGR) render as their images', async (t) => {
-  try {
-    loadLmdb();
-  } catch (error) {
-    t.skip(`node-lmdb (optional dependency) unavailable: ${(error as Error).message}`);
+  const missing = lmdbSkipReason();
+  if (missing !== false) {
+    t.skip(missing);
     return;
   }
   const out = await mkdtemp(join(tmpdir(), 'preview-lmdb-'));

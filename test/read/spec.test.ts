@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { readExamples } from '../../src/read/examples.js';
 import { convert } from '../../src/convert/convert.js';
-import { loadLmdb } from '../../src/caffe/lmdb-module.js';
+import { lmdbSkipReason } from '../caffe/lmdb-helpers.js';
 import { gatherSpecStats, SpecGatherer, type Spec, type SpecKeyStats } from '../../src/read/spec.js';
 import { buildSpec, renderSpecJson, checkRawShape } from '../../src/read/spec-build.js';
 import { renderSpecPython } from '../../src/read/spec-python.js';
@@ -192,10 +192,9 @@ test('keys Python cannot name are left out with a comment, and the text stays va
 });
 
 test('LMDB: the spec lists the database, says tf.data cannot read it, and still describes the datum features', async (t) => {
-  try {
-    loadLmdb();
-  } catch (error) {
-    t.skip(`node-lmdb (optional dependency) unavailable: ${(error as Error).message}`);
+  const missing = lmdbSkipReason();
+  if (missing !== false) {
+    t.skip(missing);
     return;
   }
   const out = await mkdtemp(join(tmpdir(), 'spec-lmdb-'));
