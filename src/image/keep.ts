@@ -71,7 +71,7 @@ export function keepReason(verdict: TfVerdict): string | null {
  * @example
  * const image = keptImage(bytes, verdict.header, 'jpeg'); // image.bytes === bytes
  */
-export function keptImage(bytes: Buffer, header: HeaderFacts, sourceFormat: SourceFormat): EncodedImage {
+function keptImage(bytes: Buffer, header: HeaderFacts, sourceFormat: SourceFormat): EncodedImage {
   return {
     kind: 'encoded', bytes, format: header.format, width: header.width, height: header.height,
     channels: header.channels, colorspace: header.colorspace, sourceFormat, transcoded: null, notes: [],
@@ -80,17 +80,17 @@ export function keptImage(bytes: Buffer, header: HeaderFacts, sourceFormat: Sour
 }
 
 /**
- * What {@link loadImage} returns for bytes it stores as they are (pass-through: nothing to decode,
- * and TensorFlow reads them right), given their {@link checkTfDecodable} verdict under
- * `settings.maxPixels`; null when loadImage has more to do: transform them, decode them fully
- * (--validate decode), or refuse them (it then says why). Synchronous: a read worker calls it to
- * build the record beside the bytes.
+ * The image to store when the bytes pass through as they are (nothing to decode, and TensorFlow
+ * reads them right), given their {@link checkTfDecodable} verdict under `settings.maxPixels`; null
+ * when they must be transformed or refused. loadImage decides with it (and, under --validate
+ * decode, decodes them fully first); a read worker calls it to build the record beside the bytes.
+ * Synchronous.
  *
  * @example
  * const image = storeAsIs(bytes, settings, await checkTfDecodable(bytes, { maxPixels: settings.maxPixels }));
  */
 export function storeAsIs(bytes: Buffer, settings: ImageSettings, verdict: TfVerdict): EncodedImage | null {
-  if (bytes.length === 0 || needsDecode(settings) || settings.validate === 'decode') return null;
+  if (bytes.length === 0 || needsDecode(settings)) return null;
   const sourceFormat = sniffFormat(bytes);
   if (sourceFormat === null || !TF_DECODABLE.has(sourceFormat)) return null;
   // As readVerdict and keepReason decide: readable headers, no problem, nothing to convert.

@@ -4,10 +4,9 @@ import { ImageError, type ImageProblem, InternalError } from '../errors.js';
 import { decodeBmp } from './bmp.js';
 import { decodeNetpbm, readNetpbmHeader } from './netpbm.js';
 import { checkTfDecodable, type TfVerdict } from './decodable.js';
-import { keepReason, keptImage, type EncodedImage, type SourceGeometry } from './keep.js';
+import { keepReason, storeAsIs, type EncodedImage, type SourceGeometry } from './keep.js';
 import { colorspaceOf, HeaderProblem, type HeaderFacts } from './headers.js';
 import type { ImageSettings, RawDtype, Rgb, Size } from './settings.js';
-import { needsDecode } from './settings.js';
 import { isStandardPixels, normalisePixels } from './normalise.js';
 import { checkImageMemory, timedSharp } from './limits.js';
 import { loadSharp } from './sharp.js';
@@ -84,12 +83,13 @@ export async function loadImage(bytes: Buffer, settings: ImageSettings, context:
   }
 
   const verdict = TF_DECODABLE.has(sourceFormat) ? await readVerdict(bytes, settings, context) : null;
+  const kept = verdict === null ? null : storeAsIs(bytes, settings, verdict);
+  if (kept !== null) {
+    if (settings.validate === 'decode') await decodeFully(bytes, kept.format, settings, context);
+    return kept;
+  }
   const header = verdict?.header ?? null;
   const reason = verdict === null ? `${FORMAT_NAMES[sourceFormat]} is not decodable by TensorFlow` : keepReason(verdict);
-  if (!needsDecode(settings) && header !== null && reason === null) {
-    if (settings.validate === 'decode') await decodeFully(bytes, header.format, settings, context);
-    return keptImage(bytes, header, sourceFormat);
-  }
   const transcoded = settings.encode === 'keep' ? reason : null;
   const run = (): Promise<EncodedImage | RawImage> => transformNamed(bytes, sourceFormat, header, verdict, settings, context, transcoded);
   if (sourceFormat !== 'svg') return run();

@@ -7,7 +7,27 @@ const CLASS_BYTES = 16 * 1024;
  * Non-blocking open: a FIFO's open would otherwise wait for a writer. It changes nothing for a
  * regular file, and anything else is handed back to the caller before a byte is read.
  */
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+export const READ_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Reads the regular file open on `fd` from its start into `into`, one read per call until a short
+ * one: the byte count, or -1 when the file fills `into` (give it one byte more room than its size
+ * at fstat, and -1 says it grew since). A regular file's read returns less than asked only at its
+ * end, so no second read to see 0.
+ *
+ * @example
+ * const n = readUntilShort(fd, Buffer.allocUnsafe(size + 1)); // n === size, or -1 if it grew
+ */
+export function readUntilShort(fd: number, into: Uint8Array): number {
+  let filled = 0;
+  for (;;) {
+    const asked = into.length - filled;
+    const n = readSync(fd, into, filled, asked, filled);
+    filled += n;
+    if (filled === into.length) return -1;
+    if (n < asked) return filled;
+  }
+}
 /** Files above this size get a buffer of their own, which is garbage-collected as before. */
 const MAX_POOLED_BYTES = 4 * 1024 * 1024;
 
@@ -49,7 +69,7 @@ export class ReadBufferPool {
    * `readSync` throw.
    */
   read(path: string): Buffer | null {
-    const fd = openSync(path, OPEN_FLAGS);
+    const fd = openSync(path, READ_OPEN_FLAGS);
     try {
       const stats = fstatSync(fd);
       if (!stats.isFile()) return null;
@@ -61,18 +81,11 @@ export class ReadBufferPool {
       if (reused !== undefined) this.freeBytes -= capacity;
       const store = reused ?? new ArrayBuffer(capacity);
       const buffer = Buffer.from(store, 0, capacity);
-      let filled = 0;
-      for (;;) {
-        const asked = capacity - filled;
-        const n = readSync(fd, buffer, filled, asked, filled);
-        filled += n;
-        if (filled === capacity) {
-          // The file grew past the room left: read it whole instead.
-          this.giveBack(store);
-          return readFileSync(path);
-        }
-        // A regular file's read returns less than asked only at its end: no second read to see 0.
-        if (n < asked) break;
+      const filled = readUntilShort(fd, buffer);
+      if (filled < 0) {
+        // The file grew past the room left: read it whole instead.
+        this.giveBack(store);
+        return readFileSync(path);
       }
       const bytes = buffer.subarray(0, filled);
       this.lent.set(store, bytes);

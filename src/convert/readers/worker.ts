@@ -1,5 +1,6 @@
 /** Worker-thread side of ReadWorkerPool: reads its share of the files into a shared ring and digests them there (SHA-256, CRC-32C, TensorFlow verdict). */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { READ_OPEN_FLAGS, readUntilShort } from '../../runtime/read-pool.js';
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32c } from '../../record/crc32c.js';
@@ -11,9 +12,6 @@ import {
   ALIGN_BYTES, CONTROL, MAX_RING_FILE_BYTES, RECORD_ROOM_AFTER, RECORD_ROOM_BEFORE, REPLY_BATCH, RING_SLOTS, RING_WAIT_SLICE_MS,
   type BuiltRecord, type ReadPlan, type ReadReply, type ReadWorkerData, type RecordPlan,
 } from './ring.js';
-
-/** Non-blocking open: a FIFO's open would otherwise wait for a writer (it is refused after fstat). */
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 const data = workerData as ReadWorkerData;
 const ring = new Uint8Array(data.ring);
@@ -92,19 +90,6 @@ function unallocate(): void {
   head = lent.length === 0 ? 0 : region.start;
 }
 
-/** Reads the whole file behind `fd` into `into`: the count, or -1 when it fills `into` (it grew since fstat). */
-function readInto(fd: number, into: Uint8Array): number {
-  let filled = 0;
-  for (;;) {
-    const asked = into.length - filled;
-    const n = readSync(fd, into, filled, asked, filled);
-    filled += n;
-    if (filled === into.length) return -1;
-    // A regular file's read returns less than asked only at its end: no second read to see 0.
-    if (n < asked) return filled;
-  }
-}
-
 /** Where a file's bytes are: a ring region (with room `before` them for a record), or a buffer of its own. */
 type Located =
   | { slot: number; offset: number; length: number; store: null; regionEnd: number }
@@ -112,7 +97,7 @@ type Located =
 
 /** Reads `path` into the ring (one byte of room beyond its size tells a file that grew), else into a buffer of its own. */
 function readFile(id: number, path: string, before: number, after: number, flush: () => void): Located | 'not-a-regular-file' | 'large' {
-  const fd = openSync(path, OPEN_FLAGS);
+  const fd = openSync(path, READ_OPEN_FLAGS);
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return 'not-a-regular-file';
@@ -121,12 +106,12 @@ function readFile(id: number, path: string, before: number, after: number, flush
     const region = allocate(before + room + after, id, flush);
     if (region !== null) {
       const offset = region.start + before;
-      const length = readInto(fd, ring.subarray(offset, offset + room));
+      const length = readUntilShort(fd, ring.subarray(offset, offset + room));
       if (length >= 0) return { slot: region.slot, offset, length, store: null, regionEnd: offset + room + after };
       unallocate();
     } else {
       const own = new Uint8Array(room);
-      const length = readInto(fd, own);
+      const length = readUntilShort(fd, own);
       if (length >= 0) return { slot: -1, offset: 0, length, store: own.buffer, regionEnd: 0 };
     }
     // It grew since fstat: read it whole.
@@ -147,7 +132,8 @@ const keyLists = new Map<string, number>();
  * or the record does not fit around them (the main thread then builds it).
  */
 function buildRecord(bytes: Buffer, located: Located, sha256: string | null, plan: RecordPlan, verdict: Awaited<ReturnType<typeof checkTfDecodable>>): { offset: number; length: number; built: BuiltRecord } | null {
-  if (located.store !== null) return null;
+  // --validate decode decodes every file on the main thread first (no read workers are started then).
+  if (located.store !== null || data.image.validate === 'decode') return null;
   const image = storeAsIs(bytes, data.image, verdict);
   if (image === null) return null;
   const { payload, keys } = encodeSchemaExample(data.schema, buildLabelledFeatures(image, plan.relPath, sha256, plan.label, plan.text), plan.extra);
