@@ -40,6 +40,7 @@ export async function convert(options: ConvertOptions, hooks: ConvertHooks = {})
     // Each owned input encoded (bounded, in order) and written; shards sealed, not yet final.
     outcome = await runJob(job, target, hooks, readers);
   } finally {
+    // Also on failure and interrupt: a run's threads end with it, before the sidecars are written.
     await readers?.close();
   }
   const summary = buildSummary(summaryInputOf(job, target, outcome));

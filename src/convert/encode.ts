@@ -180,9 +180,7 @@ function workerRecord(work: WorkItem, record: NonNullable<WorkerRead['record']>,
 export function planWorkerRecord(work: WorkItem): RecordPlan | null {
   const { input, label } = work;
   if (work.annotation !== undefined || input.images.size > 0) return null;
-  const extra: Record<string, Feature> = {};
-  for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
-  return { relPath: input.relPath, label: label.label, text: label.text, extra };
+  return { relPath: input.relPath, label: label.label, text: label.text, extra: cellFeatures(input.extra) };
 }
 
 /**
@@ -212,7 +210,7 @@ export async function buildRecordFeatures(
   const extra: Record<string, Feature> = {};
   // A TFDS run stores the boxes as TFDS's objects Sequence (its schema leaves the OD API keys out).
   if (detection !== undefined && env.settings.tfdsName !== null && env.detection) Object.assign(extra, encodeTfdsDetection(detection.features, env.detection.prepared.format));
-  for (const [key, cell] of input.extra) extra[key] = cellToFeature(cell);
+  Object.assign(extra, cellFeatures(input.extra));
   for (const [key, second] of input.images) {
     stage.name = `image ${key}`;
     const other = await loadImage(await readFile(second.path), env.settings.image, { path: second.relPath, fileTimeout: env.settings.fileTimeout });
@@ -222,8 +220,11 @@ export async function buildRecordFeatures(
   return detection === undefined ? record : { ...record, detection };
 }
 
-function cellToFeature(cell: CellValue): Feature {
-  if (cell.type === 'int64') return int64Feature(...cell.values);
-  if (cell.type === 'float') return floatFeature(...cell.values);
-  return bytesFeature(...cell.values);
+/** A manifest row's extra columns as features, under their own names. */
+function cellFeatures(cells: ReadonlyMap<string, CellValue>): Record<string, Feature> {
+  const features: Record<string, Feature> = {};
+  for (const [key, cell] of cells) {
+    features[key] = cell.type === 'int64' ? int64Feature(...cell.values) : cell.type === 'float' ? floatFeature(...cell.values) : bytesFeature(...cell.values);
+  }
+  return features;
 }

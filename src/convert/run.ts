@@ -37,7 +37,7 @@ export interface RunOutcome {
  * Runs a prepared job into `target`: encodes each owned input not in a kept shard, `jobs x 3` at a
  * time (or reads them on `readers`, see {@link startReadWorkers}), and writes the records in plan
  * order, completing each shard as the next begins. A failure removes everything the run made, then
- * rethrows. The readers are closed when it returns.
+ * rethrows. The caller, who started the readers, closes them.
  *
  * @example
  * const outcome = await runJob(job, target, {});
@@ -145,13 +145,8 @@ async function writeRecords(
   // Files in flight plus those in unwritten shard batches: a few dozen buffers, reused.
   const pool = new ReadBufferPool(64 * 2 ** 20);
   const encode = createEncoder({ settings, target, loadImage: load, pool, readers, signal: hooks.signal, detection: job.detection });
-  try {
-    readers?.plan(todo.map((work) => ({ path: work.input.path, record: job.detection === null || job.detection === undefined ? planWorkerRecord(work) : null })));
-    await writeInOrder(mapOrdered(todo.values(), window, async (work, i) => ({ work, result: await encode(work, i) })));
-  } finally {
-    // Also on failure and interrupt: idle workers hold nothing, but a run's threads end with it.
-    await readers?.close();
-  }
+  readers?.plan(todo.map((work) => ({ path: work.input.path, record: job.detection === null || job.detection === undefined ? planWorkerRecord(work) : null })));
+  await writeInOrder(mapOrdered(todo.values(), window, async (work, i) => ({ work, result: await encode(work, i) })));
 }
 
 /** The least `--jobs` at which pass-through reads on worker threads (see {@link startReadWorkers}). */

@@ -180,11 +180,8 @@ export class ReadWorkerPool {
 
   /** Stops the workers. Files not yet asked for are left unread: the run that planned them is over. */
   async close(): Promise<void> {
-    this.closing ??= Promise.all(this.slots.map((slot) => slot.worker.terminate())).then(() => undefined);
-    await this.closing;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
-
-  private closing: Promise<void> | null = null;
 
   private settle(slot: Slot, reply: ReadReply): void {
     slot.outstanding--;
