@@ -131,11 +131,6 @@ export class ReadWorkerPool {
     this.planned += files.length;
   }
 
-  /** Files planned so far. */
-  get size(): number {
-    return this.planned;
-  }
-
   /**
    * File `id` of the plan: its bytes and digests. Rejects with the read's error (its `code` the
    * errno's; 'not-a-regular-file' for a FIFO or device, which is never read; 'large' for a file the
